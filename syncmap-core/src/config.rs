@@ -1,0 +1,112 @@
+//! Construction options: [`Builder`] and the [`Promotion`] rule.
+
+use crate::map::SyncMap;
+use core::marker::PhantomData;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+
+/// When the dirty map is promoted to become the read map.
+///
+/// ```
+/// use syncmap_core::{Promotion, SyncMap};
+///
+/// // Promote on every slow lookup: constant promotions and dirty rebuilds, for testing.
+/// let map: SyncMap<u32, u32> = SyncMap::builder().promotion(Promotion::AfterMisses(1)).build();
+/// map.insert(1, 1);
+/// assert_eq!(*map.get(&1).unwrap(), 1);
+/// assert_eq!(map.stats().promotions, 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Promotion {
+    /// Go's rule: promote once the misses since the last promotion reach the dirty map's length,
+    /// so the O(n) copy that built the dirty map is amortized over at least n slow lookups.
+    DirtyLen,
+    /// Promote once this many misses have been counted (0 and 1 both mean: on every miss).
+    /// Small values make promotions and dirty rebuilds constant, which is what stress tests want.
+    AfterMisses(usize),
+}
+
+impl Default for Promotion {
+    /// [`Promotion::DirtyLen`]; built with `--cfg syncmap_stress`, [`Promotion::AfterMisses(1)`],
+    /// so the whole test suite can run with promotions and rebuilds happening all the time.
+    fn default() -> Self {
+        if cfg!(syncmap_stress) {
+            Promotion::AfterMisses(1)
+        } else {
+            Promotion::DirtyLen
+        }
+    }
+}
+
+/// Settings shared by all operations of one map.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Config {
+    pub(crate) capacity: usize,
+    pub(crate) promotion: Promotion,
+}
+
+/// Builds a [`SyncMap`] with non-default settings.
+///
+/// ```
+/// use std::collections::hash_map::RandomState;
+/// use syncmap_core::{Promotion, SyncMap};
+///
+/// let map: SyncMap<String, u64> = SyncMap::builder()
+///     .capacity(1024)
+///     .hasher(RandomState::new())
+///     .promotion(Promotion::DirtyLen)
+///     .build();
+/// assert!(map.is_empty());
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct Builder<K, V, S = RandomState> {
+    config: Config,
+    hasher: S,
+    map: PhantomData<fn() -> SyncMap<K, V, S>>,
+}
+
+impl<K, V> Builder<K, V, RandomState> {
+    pub(crate) fn new() -> Self {
+        Builder {
+            config: Config {
+                capacity: 0,
+                promotion: Promotion::default(),
+            },
+            hasher: RandomState::new(),
+            map: PhantomData,
+        }
+    }
+}
+
+impl<K, V, S> Builder<K, V, S> {
+    /// Capacity the first dirty map (where new keys go) is allocated with.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.config.capacity = capacity;
+        self
+    }
+
+    /// The hasher builder; the default is std's [`RandomState`] (SipHash 1-3).
+    pub fn hasher<S2>(self, hasher: S2) -> Builder<K, V, S2> {
+        Builder {
+            config: self.config,
+            hasher,
+            map: PhantomData,
+        }
+    }
+
+    /// The promotion rule; the default is Go's, [`Promotion::DirtyLen`].
+    pub fn promotion(mut self, promotion: Promotion) -> Self {
+        self.config.promotion = promotion;
+        self
+    }
+
+    /// Creates the map.
+    pub fn build(self) -> SyncMap<K, V, S>
+    where
+        S: BuildHasher,
+    {
+        SyncMap::from_parts(self.config, self.hasher)
+    }
+}

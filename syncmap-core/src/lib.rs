@@ -1,0 +1,122 @@
+//! Go's `sync.Map` for Rust: a concurrent hash map whose reads never lock.
+//!
+//! [`SyncMap`] is a faithful port of the read-map / dirty-map algorithm of Go's `sync.Map`
+//! (Go 1.19–1.23), with a Rust API in `std::collections::HashMap` vocabulary. Every Go method is
+//! findable by its Go name in the documentation search (`Load`, `LoadOrStore`, `Range`, …).
+//!
+//! ```
+//! use std::ops::ControlFlow;
+//! use std::thread;
+//! use syncmap_core::SyncMap;
+//!
+//! let map: SyncMap<String, u64> = SyncMap::new();
+//! map.insert("requests".into(), 0);
+//! thread::scope(|s| {
+//!     for _ in 0..4 {
+//!         s.spawn(|| {
+//!             // Lock-free once "requests" is in the read map.
+//!             assert!(map.get("requests").is_some());
+//!         });
+//!     }
+//! });
+//! map.for_each(|k, v| {
+//!     println!("{k} = {v}");
+//!     ControlFlow::<()>::Continue(())
+//! });
+//! ```
+//!
+//! # The algorithm
+//!
+//! The map keeps two hash maps that share their entries:
+//!
+//! - the **read map**, an immutable snapshot published through an atomic pointer
+//!   ([arc-swap](https://docs.rs/arc-swap)) and read without any lock. Its `amended` flag says
+//!   whether the dirty map holds keys it lacks;
+//! - the **dirty map**, guarded by a mutex, which receives new keys. When it exists it holds every
+//!   entry of the read map too (except *expunged* ones), as the same shared entries.
+//!
+//! Each **entry** holds an atomic slot: a value, *deleted* (Go's `nil`) or *expunged* (deleted
+//! and left out of the dirty map). Updating or deleting a key that is in the read map is one
+//! compare-and-swap on its slot, with no lock. A lookup that misses the read map while it is
+//! amended takes the lock, consults the dirty map and counts a **miss**; once misses reach the
+//! dirty map's length, the dirty map is **promoted**: published as the new read map in one
+//! pointer store. The first new key after a promotion **rebuilds** the dirty map by copying the
+//! read map's live entries and expunging its deleted ones. Every slow path re-checks the read map
+//! under the lock. Each of these pieces lives in one file with Go's invariants beside the code
+//! that keeps them: `read.rs`, `dirty.rs`, `entry.rs`, `promote.rs`.
+//!
+//! # Consistency and memory ordering
+//!
+//! - Every single-key operation is linearizable: it takes effect atomically at one instant
+//!   between its call and its return.
+//! - As in Go, a write "synchronizes before" any read that observes it: everything the writing
+//!   thread did before `insert`, `try_insert` (when it inserts), `remove`, a successful
+//!   `compare_and_swap`/`compare_and_remove` or `clear` is visible to a thread whose `get`,
+//!   `try_insert`, `remove` or compare operation observes that write's effect. (Slots and the
+//!   read map are published with sequentially consistent atomics; the mutex orders the rest.)
+//! - [`for_each`](SyncMap::for_each), [`retain`](SyncMap::retain) and [`iter`](SyncMap::iter) are
+//!   not snapshots: no key is visited twice, each value is one the key held during the walk, and
+//!   keys present for the whole walk are visited.
+//! - [`len`](SyncMap::len) is O(1) and exact when no write is in flight.
+//!
+//! # Values and keys
+//!
+//! Values are stored behind [`Arc`](std::sync::Arc). [`get`](SyncMap::get) returns a [`Ref`],
+//! which loads the value with no lock and no shared write; holding one never blocks a writer.
+//! A replaced or removed value is dropped when its last `Ref` or `Arc` goes. No read requires
+//! `V: Clone`. Keys must be `Clone` because the dirty map copies them when it is rebuilt.
+//!
+//! # Departures from Go
+//!
+//! - A walk promotes the dirty map only when it reaches the end of the read map; one that stops
+//!   early promotes nothing. Go's `Range` always promotes, which makes a loop of "insert a new key,
+//!   then range and stop" cost O(n) per iteration.
+//! - `amended` is a one-way flag inside the read snapshot rather than a fresh snapshot sharing the
+//!   same map; the observable behaviour is the same.
+//! - `clear` leaves no dirty map (Go keeps an empty one); the next new key rebuilds from the empty
+//!   read map in O(1).
+//!
+//! # User code and panics
+//!
+//! The map stays consistent and usable whatever user code does. The key's `Hash` runs once per
+//! operation, before any lock; tables store hashes and never rehash with it. Only the key's `Eq`
+//! (lookups) and `Clone` (dirty rebuilds) run while the map's lock is held: a panic there leaves
+//! the map unchanged, but they **must not call back into the same map**, or they deadlock.
+//! Everything else (`V::eq` in the compare operations, the closures of
+//! [`get_or_insert_with`](SyncMap::get_or_insert_with), `for_each` and `retain`, and every
+//! `Drop` of a key or value) runs without the lock and may use the map freely. Keys whose `Hash`
+//! and `Eq` disagree give wrong answers, never undefined behaviour or a hang.
+//!
+//! # Limits
+//!
+//! - Writes of *new* keys all take one mutex, and each promotion is followed by an O(n) rebuild on
+//!   the next new key: for write-heavy work with many new keys, a sharded map is faster.
+//! - Deleted keys stay in the read map, as deleted entries, until the next rebuild drops them.
+//! - Every value is a separate allocation (its `Arc`), and every key an entry allocation.
+//! - Like Go's map, it is not a snapshot-consistent container: there is no atomic multi-key
+//!   operation.
+
+mod config;
+mod dirty;
+mod entry;
+mod iter;
+mod map;
+mod primitive;
+mod promote;
+mod read;
+mod slot;
+mod stats;
+mod table;
+#[cfg(feature = "testing")]
+mod testing;
+mod value;
+
+pub use config::{Builder, Promotion};
+#[cfg(feature = "testing")]
+pub use entry::EntryState;
+pub use iter::Iter;
+pub use map::SyncMap;
+pub use stats::Stats;
+#[cfg(feature = "testing")]
+pub use testing::View;
+pub use value::{OccupiedError, Ref};

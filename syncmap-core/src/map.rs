@@ -1,0 +1,857 @@
+//! [`SyncMap`]: the public API over the read map, the dirty map and the entries.
+
+use crate::config::{Builder, Config, Promotion};
+use crate::dirty::{Dirty, Garbage};
+use crate::entry::{Entry, LoadOrStore};
+use crate::iter::{Cursor, Iter};
+use crate::primitive::{Arc, AtomicCell, Mutex, MutexGuard};
+use crate::promote::{miss_locked, promote_locked};
+use crate::read::{LenCell, ReadOnly};
+use crate::stats::Stats;
+use crate::table::Bucket;
+use crate::value::{OccupiedError, Ref};
+use core::borrow::Borrow;
+use core::fmt;
+use core::hash::{BuildHasher, Hash};
+use core::ops::ControlFlow;
+use crossbeam_utils::CachePadded;
+use std::collections::hash_map::RandomState;
+use std::sync::PoisonError;
+
+/// A concurrent hash map for read-mostly work: Go's `sync.Map`, in Rust.
+///
+/// Reads of keys that are already in the *read map* take no lock and write no shared memory.
+/// New keys go to a mutex-guarded *dirty map* and move to the read map once enough lookups have
+/// had to consult the dirty map (see the [crate documentation](crate) for the algorithm, its
+/// consistency guarantees and its limits).
+///
+/// It is a good fit when each key is written once and read many times (caches that only grow,
+/// registries filled at startup), or when threads work on disjoint sets of keys. For write-heavy
+/// work, a sharded or lock-free map does better.
+///
+/// Values are handed out without cloning them: [`get`](Self::get) returns a [`Ref`] guard,
+/// [`get_arc`](Self::get_arc) an owned [`Arc`], and [`get_cloned`](Self::get_cloned) a clone for
+/// cheap `V`. Keys must be `Clone`: the dirty map keeps its own copy of each key (as Go's map
+/// keeps a copy of each interface key), so use cheaply clonable keys (`Arc<str>` rather than a
+/// long `String`) when the map is large and sees many new keys.
+///
+/// ```
+/// use syncmap_core::SyncMap;
+///
+/// let map: SyncMap<String, u32> = SyncMap::new();
+/// map.insert("a".to_string(), 1);
+/// assert_eq!(*map.get("a").unwrap(), 1); // lookups take a &str for String keys
+/// assert!(map.try_insert("a".to_string(), 2).is_err()); // like Go's LoadOrStore, loaded
+/// assert_eq!(map.remove("a").as_deref(), Some(&1));
+/// assert!(map.is_empty());
+/// ```
+pub struct SyncMap<K, V, S = RandomState> {
+    /// The read map (Go's `read`), published atomically, loaded without a lock.
+    read: CachePadded<AtomicCell<Arc<ReadOnly<K, V>>>>,
+    /// The dirty map, the miss counter and the statistics (Go's `mu`, `dirty`, `misses`).
+    dirty: CachePadded<Mutex<Dirty<K, V>>>,
+    hash_builder: S,
+    config: Config,
+}
+
+impl<K, V> SyncMap<K, V, RandomState> {
+    /// Creates an empty map.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<u64, String> = SyncMap::new();
+    /// assert!(map.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Creates an empty map whose first dirty map holds `capacity` keys without growing.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self::builder().capacity(capacity).build()
+    }
+
+    /// Starts a [`Builder`] to set the capacity, hasher or promotion rule.
+    pub fn builder() -> Builder<K, V, RandomState> {
+        Builder::new()
+    }
+}
+
+impl<K, V, S> SyncMap<K, V, S> {
+    /// Creates an empty map that hashes keys with `hash_builder`.
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<u64, u64> = SyncMap::with_hasher(RandomState::new());
+    /// map.insert(1, 2);
+    /// ```
+    pub fn with_hasher(hash_builder: S) -> Self {
+        Self::with_capacity_and_hasher(0, hash_builder)
+    }
+
+    /// Creates an empty map with a capacity (see [`with_capacity`](SyncMap::with_capacity)) and
+    /// a hasher.
+    pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
+        Self::from_parts(
+            Config {
+                capacity,
+                promotion: Promotion::default(),
+            },
+            hash_builder,
+        )
+    }
+
+    pub(crate) fn from_parts(config: Config, hash_builder: S) -> Self {
+        SyncMap {
+            read: CachePadded::new(AtomicCell::new(Arc::new(ReadOnly::empty()))),
+            dirty: CachePadded::new(Mutex::new(Dirty::new())),
+            hash_builder,
+            config,
+        }
+    }
+
+    /// The map's hasher builder.
+    pub fn hasher(&self) -> &S {
+        &self.hash_builder
+    }
+
+    /// The number of keys with a value. O(1), lock-free.
+    ///
+    /// Exact whenever no write is in flight. While writes run concurrently it may be off by the
+    /// number of writes in flight (each write updates the count just after its effect becomes
+    /// visible), and it never goes below zero.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// map.insert(1, "a");
+    /// map.insert(2, "b");
+    /// map.remove(&1);
+    /// assert_eq!(map.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.read.load().len()
+    }
+
+    /// Whether [`len`](Self::len) is zero, with the same cost and consistency.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Counters of the algorithm's own health (misses, promotions, dirty rebuilds and the
+    /// entries they copied) and the current sizes of the read and dirty maps.
+    ///
+    /// Takes the map's lock for a moment; the counters themselves are only ever written on slow
+    /// paths, so reads that hit the read map pay nothing for them.
+    pub fn stats(&self) -> Stats {
+        let dirty = self.lock();
+        let read = self.read.load();
+        dirty.counters.to_stats(
+            dirty.misses,
+            read.table.len(),
+            dirty.table.as_ref().map(|t| t.len()),
+            read.amended(),
+        )
+    }
+
+    #[inline]
+    pub(crate) fn read_cell(&self) -> &AtomicCell<Arc<ReadOnly<K, V>>> {
+        &self.read
+    }
+
+    /// Locks the dirty map. A panic under the lock (a user `Eq` or `Clone`) never leaves the
+    /// state half-changed, so poisoning carries no information and is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Dirty<K, V>> {
+        self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` under the lock and drops everything it put in the [`Garbage`] only after the lock
+    /// is released: dropping keys and values runs user code, which may call back into the map.
+    pub(crate) fn locked<R>(&self, f: impl FnOnce(&mut Dirty<K, V>, &mut Garbage<K, V>) -> R) -> R {
+        let mut garbage = Garbage::new();
+        let result = {
+            let mut dirty = self.lock();
+            f(&mut dirty, &mut garbage)
+        };
+        drop(garbage);
+        result
+    }
+
+    /// Publishes an amended dirty map for an iterator that has walked the whole read map, and
+    /// returns the read map to walk next.
+    pub(crate) fn promote_for_iteration(&self) -> Arc<ReadOnly<K, V>> {
+        self.locked(|dirty, garbage| {
+            if self.read.load().amended() {
+                promote_locked(&self.read, dirty, garbage);
+            }
+            self.read.load_full()
+        })
+    }
+}
+
+/// Lookups and removals.
+impl<K, V, S> SyncMap<K, V, S>
+where
+    K: Eq + Hash,
+    S: BuildHasher,
+{
+    #[inline]
+    pub(crate) fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        self.hash_builder.hash_one(key)
+    }
+
+    /// Returns a zero-copy handle to the value of `key` (Go's `Load`).
+    ///
+    /// If the key is in the read map this takes no lock and writes no shared memory. Otherwise,
+    /// if the dirty map may hold it, the lock is taken and a miss is counted, whether or not the
+    /// key is found.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// map.insert(String::from("k"), vec![1, 2, 3]);
+    /// assert_eq!(map.get("k").map(|v| v.len()), Some(3));
+    /// assert!(map.get("missing").is_none());
+    /// ```
+    #[doc(alias = "Load")]
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<Ref<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        {
+            let read = self.read.load();
+            if let Some(bucket) = read.table.find(hash, key) {
+                return bucket.entry.load();
+            }
+            if !read.amended() {
+                return None;
+            }
+        }
+        self.find_slow(hash, key)?.0.load()
+    }
+
+    /// Returns an owned handle to the value of `key`, which may be kept as long as needed.
+    /// Same path as [`get`](Self::get), plus one reference-count increment.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// map.insert(1, "one".to_string());
+    /// let v = map.get_arc(&1).unwrap();
+    /// map.clear();
+    /// assert_eq!(*v, "one");
+    /// ```
+    pub fn get_arc<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.get(key).map(Ref::into_arc)
+    }
+
+    /// Returns a clone of the value of `key`. Convenient for cheap `V`.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// map.insert("hits", 3_u64);
+    /// assert_eq!(map.get_cloned("hits"), Some(3));
+    /// ```
+    pub fn get_cloned<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        V: Clone,
+    {
+        self.get(key).map(|v| V::clone(&v))
+    }
+
+    /// Calls `f` with the value of `key`, without cloning it, and returns what `f` returns.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// map.insert(7, String::from("seven"));
+    /// assert_eq!(map.with(&7, |s| s.len()), Some(5));
+    /// ```
+    pub fn with<Q, R>(&self, key: &Q, f: impl FnOnce(&V) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.get(key).map(|v| f(&v))
+    }
+
+    /// Whether `key` has a value. Same path and miss accounting as [`get`](Self::get).
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.get(key).is_some()
+    }
+
+    /// Go's `Load` slow path: under the lock, re-checks the read map, then consults the dirty
+    /// map and counts a miss. Returns the entry with its generation's live counter.
+    fn find_slow<Q>(&self, hash: u64, key: &Q) -> Option<(Arc<Entry<V>>, LenCell)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.locked(|dirty, garbage| {
+            let read = self.read.load();
+            if let Some(bucket) = read.table.find(hash, key) {
+                return Some((Arc::clone(&bucket.entry), Arc::clone(&read.len)));
+            }
+            if !read.amended() {
+                return None;
+            }
+            let found = dirty
+                .table
+                .as_ref()
+                .and_then(|t| t.find(hash, key))
+                .map(|bucket| (Arc::clone(&bucket.entry), Arc::clone(&read.len)));
+            miss_locked(&self.read, dirty, self.config.promotion, garbage);
+            found
+        })
+    }
+
+    /// Removes `key` and returns its value (Go's `LoadAndDelete`, and `Delete`).
+    ///
+    /// A key in the read map is removed lock-free: its entry becomes *deleted* and is dropped from
+    /// the maps by a later rebuild. A key only in the dirty map is removed from it under the lock,
+    /// counting a miss (found or not), as Go does since 1.15's fix of golang/go#40999.
+    ///
+    /// The returned `Arc` may be shared with outstanding [`Ref`]s; the value is dropped when the
+    /// last of them goes.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// map.insert(1, 'a');
+    /// assert_eq!(map.remove(&1).as_deref(), Some(&'a'));
+    /// assert_eq!(map.remove(&1), None);
+    /// ```
+    #[doc(alias = "LoadAndDelete")]
+    #[doc(alias = "Delete")]
+    pub fn remove<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        let (entry, generation) = {
+            let read = self.read.load();
+            if let Some(bucket) = read.table.find(hash, key) {
+                let removed = bucket.entry.delete();
+                if removed.is_some() {
+                    read.add_len(-1);
+                }
+                return removed;
+            }
+            if !read.amended() {
+                return None;
+            }
+            drop(read);
+            self.locked(|dirty, garbage| {
+                let read = self.read.load();
+                if let Some(bucket) = read.table.find(hash, key) {
+                    return Some((Arc::clone(&bucket.entry), Arc::clone(&read.len)));
+                }
+                if !read.amended() {
+                    return None;
+                }
+                let removed = dirty.table.as_mut().and_then(|t| t.swap_remove(hash, key));
+                let found = removed.map(|bucket| {
+                    let entry = Arc::clone(&bucket.entry);
+                    garbage.buckets.push(bucket);
+                    (entry, Arc::clone(&read.len))
+                });
+                miss_locked(&self.read, dirty, self.config.promotion, garbage);
+                found
+            })?
+        };
+        let removed = entry.delete();
+        if removed.is_some() {
+            generation.fetch_add(-1, crate::primitive::Ordering::Relaxed);
+        }
+        removed
+    }
+
+    /// Replaces the value of `key` with `new` if its value equals `current` (Go's
+    /// `CompareAndSwap`). Returns `Ok(previous)` on success and hands `new` back in `Err` on
+    /// failure. An absent key never matches.
+    ///
+    /// Lock-free when the key is in the read map. `current` is compared with `V::eq`, which is
+    /// never called while the map's lock is held.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// map.insert("state", 1);
+    /// assert_eq!(map.compare_and_swap("state", &1, 2).as_deref(), Ok(&1));
+    /// assert_eq!(map.compare_and_swap("state", &1, 3), Err(3));
+    /// assert_eq!(map.compare_and_swap("absent", &1, 3), Err(3));
+    /// ```
+    #[doc(alias = "CompareAndSwap")]
+    #[doc(alias = "compare_exchange")]
+    pub fn compare_and_swap<Q>(&self, key: &Q, current: &V, new: V) -> Result<Arc<V>, V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        V: PartialEq,
+    {
+        let hash = self.hash(key);
+        let entry = {
+            let read = self.read.load();
+            if let Some(bucket) = read.table.find(hash, key) {
+                Some(Arc::clone(&bucket.entry))
+            } else if !read.amended() {
+                None
+            } else {
+                drop(read);
+                self.locked(|dirty, garbage| {
+                    let read = self.read.load();
+                    if let Some(bucket) = read.table.find(hash, key) {
+                        return Some(Arc::clone(&bucket.entry));
+                    }
+                    let found = dirty
+                        .table
+                        .as_ref()
+                        .and_then(|t| t.find(hash, key))
+                        .map(|bucket| Arc::clone(&bucket.entry));
+                    if found.is_some() {
+                        miss_locked(&self.read, dirty, self.config.promotion, garbage);
+                    }
+                    found
+                })
+            }
+        };
+        match entry {
+            Some(entry) => entry
+                .compare_and_swap(current, Arc::new(new))
+                .map_err(crate::entry::unwrap_unpublished),
+            None => Err(new),
+        }
+    }
+
+    /// Removes `key` if its value equals `current` (Go's `CompareAndDelete`), returning the
+    /// removed value. An absent key never matches.
+    ///
+    /// As in Go, a key found only in the dirty map stays there, deleted, until the next rebuild
+    /// (the comparison happens after the lookup), and the slow path counts a miss either way.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// map.insert(1, "x");
+    /// assert!(map.compare_and_remove(&1, &"y").is_none());
+    /// assert!(map.compare_and_remove(&1, &"x").is_some());
+    /// assert!(!map.contains_key(&1));
+    /// ```
+    #[doc(alias = "CompareAndDelete")]
+    pub fn compare_and_remove<Q>(&self, key: &Q, current: &V) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        V: PartialEq,
+    {
+        let hash = self.hash(key);
+        let (entry, generation) = {
+            let read = self.read.load();
+            if let Some(bucket) = read.table.find(hash, key) {
+                (Arc::clone(&bucket.entry), Arc::clone(&read.len))
+            } else if !read.amended() {
+                return None;
+            } else {
+                drop(read);
+                self.find_slow(hash, key)?
+            }
+        };
+        let removed = entry.compare_and_delete(current);
+        if removed.is_some() {
+            generation.fetch_add(-1, crate::primitive::Ordering::Relaxed);
+        }
+        removed
+    }
+
+    /// Calls `f` on each key and value, in no particular order, until it breaks (Go's `Range`).
+    ///
+    /// No key is visited twice. Each value is the one the key had at the moment it was visited;
+    /// the walk is not a snapshot: writers run alongside it, and `f` may call any method of the
+    /// map, including `for_each` itself. Keys present for the whole call are visited unless `f`
+    /// breaks first. The walk takes no lock except once, to promote the dirty map when it has
+    /// walked the whole read map and keys remain only in the dirty map; breaking out earlier
+    /// promotes nothing (Go promotes on every `Range`, which made insert-then-range loops
+    /// quadratic).
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use syncmap_core::SyncMap;
+    ///
+    /// let map: SyncMap<u32, u32> = (0..10).map(|i| (i, i * i)).collect();
+    /// let mut sum = 0;
+    /// map.for_each(|_, v| {
+    ///     sum += v;
+    ///     ControlFlow::<()>::Continue(())
+    /// });
+    /// assert_eq!(sum, 285);
+    /// // Early exit: the Break value is returned.
+    /// let found = map.for_each(|k, v| if *v == 49 { ControlFlow::Break(*k) } else { ControlFlow::Continue(()) });
+    /// assert_eq!(found, ControlFlow::Break(7));
+    /// ```
+    #[doc(alias = "Range")]
+    pub fn for_each<B>(&self, mut f: impl FnMut(&K, &V) -> ControlFlow<B>) -> ControlFlow<B> {
+        let mut cursor = Cursor::new(self);
+        while let Some((bucket, _)) = cursor.next_bucket(self) {
+            if let Some(value) = bucket.entry.load() {
+                if let ControlFlow::Break(b) = f(&bucket.key, &value) {
+                    return ControlFlow::Break(b);
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Removes every entry for which `f` returns `false`, walking the map as
+    /// [`for_each`](Self::for_each) does. A value replaced after `f` judged the old one is kept.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<u32, u32> = (0..10).map(|i| (i, i)).collect();
+    /// map.retain(|_, v| v % 2 == 0);
+    /// assert_eq!(map.len(), 5);
+    /// ```
+    pub fn retain(&self, mut f: impl FnMut(&K, &V) -> bool) {
+        let mut cursor = Cursor::new(self);
+        while let Some((bucket, read)) = cursor.next_bucket(self) {
+            if let Some(value) = bucket.entry.load() {
+                if !f(&bucket.key, &value) && bucket.entry.delete_if_same(Ref::as_arc(&value)) {
+                    read.add_len(-1);
+                }
+            }
+        }
+    }
+
+    /// An iterator over keys and values, with [`for_each`](Self::for_each)'s semantics. It yields
+    /// owned items: a clone of the key and an `Arc` to the value.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<&str, i32> = [("a", 1), ("b", 2)].into_iter().collect();
+    /// let mut items: Vec<_> = map.iter().map(|(k, v)| (k, *v)).collect();
+    /// items.sort();
+    /// assert_eq!(items, [("a", 1), ("b", 2)]);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, K, V, S> {
+        Iter::new(self)
+    }
+
+    /// Removes every key (Go 1.23's `Clear`).
+    ///
+    /// Returns at once, without allocating, if the map is already empty. Values are dropped
+    /// outside the lock, once no [`Ref`] or `Arc` holds them. A write racing with `clear` is
+    /// ordered either before it (and removed) or after it.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<u8, u8> = (0..10).map(|i| (i, i)).collect();
+    /// map.clear();
+    /// assert!(map.is_empty());
+    /// assert!(map.get(&3).is_none());
+    /// ```
+    #[doc(alias = "Clear")]
+    pub fn clear(&self) {
+        {
+            let read = self.read.load();
+            if read.table.is_empty() && !read.amended() {
+                return;
+            }
+        }
+        self.locked(|dirty, garbage| {
+            garbage
+                .reads
+                .push(self.read.swap(Arc::new(ReadOnly::empty())));
+            garbage.tables.extend(dirty.table.take());
+            // Don't promote the cleared dirty map right away (Go's comment).
+            dirty.misses = 0;
+        });
+    }
+}
+
+/// Insertions.
+impl<K, V, S> SyncMap<K, V, S>
+where
+    K: Eq + Hash + Clone,
+    S: BuildHasher,
+{
+    /// Sets the value of `key` and returns the previous one (Go's `Store` and `Swap`).
+    ///
+    /// If the key is in the read map and not expunged this is one lock-free compare-and-swap.
+    /// Otherwise it takes the lock; a brand-new key goes to the dirty map, which is first rebuilt
+    /// from the read map if a promotion emptied it (Go's `dirtyLocked`: O(n) once per promotion).
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// assert_eq!(map.insert("k", 1), None);
+    /// assert_eq!(map.insert("k", 2).as_deref(), Some(&1));
+    /// ```
+    #[doc(alias = "Store")]
+    #[doc(alias = "Swap")]
+    pub fn insert(&self, key: K, value: V) -> Option<Arc<V>> {
+        let hash = self.hash(&key);
+        let value = Arc::new(value);
+        let value = {
+            let read = self.read.load();
+            match read.table.find(hash, &key) {
+                Some(bucket) => match bucket.entry.try_swap(value) {
+                    Ok(previous) => {
+                        if previous.is_none() {
+                            read.add_len(1);
+                        }
+                        return previous;
+                    }
+                    Err(value) => value,
+                },
+                None => value,
+            }
+        };
+        self.locked(|dirty, garbage| {
+            let read = self.read.load();
+            let previous = if let Some(bucket) = read.table.find(hash, &key) {
+                if bucket.entry.unexpunge_locked() {
+                    dirty.table_for_unexpunged().push_unique(Bucket {
+                        hash,
+                        key,
+                        entry: Arc::clone(&bucket.entry),
+                    });
+                } else {
+                    garbage.keys.push(key);
+                }
+                bucket.entry.swap_locked(value)
+            } else if let Some(bucket) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
+                let previous = bucket.entry.swap_locked(value);
+                garbage.keys.push(key);
+                previous
+            } else {
+                self.insert_new_locked(&read, dirty, garbage, hash, key, value);
+                None
+            };
+            if previous.is_none() {
+                read.add_len(1);
+            }
+            previous
+        })
+    }
+
+    /// Inserts `value` if `key` has none (Go's `LoadOrStore`).
+    ///
+    /// `Ok` holds the inserted value; `Err` holds the value already present and hands the offered
+    /// value back. Lock-free when the key is in the read map (a hit allocates nothing); finding the
+    /// key only in the dirty map counts a miss.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// assert_eq!(*map.try_insert("k", 1).unwrap(), 1);
+    /// let err = map.try_insert("k", 2).unwrap_err();
+    /// assert_eq!((*err.existing, err.value), (1, 2));
+    /// ```
+    #[doc(alias = "LoadOrStore")]
+    pub fn try_insert(&self, key: K, value: V) -> Result<Ref<V>, OccupiedError<V>> {
+        let hash = self.hash(&key);
+        let value = {
+            let read = self.read.load();
+            match read.table.find(hash, &key) {
+                Some(bucket) => match bucket.entry.try_load_or_store(value) {
+                    LoadOrStore::Stored(stored) => {
+                        read.add_len(1);
+                        return Ok(stored);
+                    }
+                    LoadOrStore::Loaded(existing, value) => {
+                        return Err(OccupiedError { existing, value })
+                    }
+                    LoadOrStore::Expunged(value) => value,
+                },
+                None => value,
+            }
+        };
+        self.locked(|dirty, garbage| {
+            let read = self.read.load();
+            let outcome = if let Some(bucket) = read.table.find(hash, &key) {
+                if bucket.entry.unexpunge_locked() {
+                    dirty.table_for_unexpunged().push_unique(Bucket {
+                        hash,
+                        key,
+                        entry: Arc::clone(&bucket.entry),
+                    });
+                } else {
+                    garbage.keys.push(key);
+                }
+                bucket.entry.try_load_or_store(value)
+            } else if let Some(entry) = dirty
+                .table
+                .as_ref()
+                .and_then(|t| t.find(hash, &key))
+                .map(|bucket| Arc::clone(&bucket.entry))
+            {
+                garbage.keys.push(key);
+                let outcome = entry.try_load_or_store(value);
+                miss_locked(&self.read, dirty, self.config.promotion, garbage);
+                outcome
+            } else {
+                let value = Arc::new(value);
+                let stored = Ref::from_arc(Arc::clone(&value));
+                self.insert_new_locked(&read, dirty, garbage, hash, key, value);
+                LoadOrStore::Stored(stored)
+            };
+            match outcome {
+                LoadOrStore::Stored(stored) => {
+                    read.add_len(1);
+                    Ok(stored)
+                }
+                LoadOrStore::Loaded(existing, value) => Err(OccupiedError { existing, value }),
+                LoadOrStore::Expunged(_) => unreachable!("unexpunged under the lock"),
+            }
+        })
+    }
+
+    /// Returns the value of `key`, inserting `value` first if it has none (Go's `LoadOrStore`,
+    /// without the `loaded` flag; see [`try_insert`](Self::try_insert) for it).
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// assert_eq!(*map.get_or_insert("k", 1), 1);
+    /// assert_eq!(*map.get_or_insert("k", 2), 1);
+    /// ```
+    pub fn get_or_insert(&self, key: K, value: V) -> Ref<V> {
+        match self.try_insert(key, value) {
+            Ok(inserted) => inserted,
+            Err(occupied) => occupied.existing,
+        }
+    }
+
+    /// Returns the value of `key`, building it with `f` and inserting it first if the key has
+    /// none.
+    ///
+    /// `f` runs only when the key has no value (a present key, in the read map or only in the
+    /// dirty map, is returned without calling it), and never while the map's lock is held, so
+    /// it may use the map. If several threads race on the same absent key, each may run its own
+    /// `f`; exactly one value is inserted and returned to all of them, and the others are
+    /// dropped. Use a value that is cheap to build and discard, or a `OnceLock` inside `V`, if
+    /// `f` must run once.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let squares = SyncMap::new();
+    /// assert_eq!(*squares.get_or_insert_with(12_u64, || 12 * 12), 144);
+    /// assert_eq!(*squares.get_or_insert_with(12, || unreachable!()), 144);
+    /// ```
+    pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> Ref<V> {
+        if let Some(present) = self.get(&key) {
+            return present;
+        }
+        self.get_or_insert(key, f())
+    }
+
+    /// Adds a key that is in neither map. Caller holds the lock.
+    fn insert_new_locked(
+        &self,
+        read: &ReadOnly<K, V>,
+        dirty: &mut Dirty<K, V>,
+        garbage: &mut Garbage<K, V>,
+        hash: u64,
+        key: K,
+        value: Arc<V>,
+    ) {
+        if !read.amended() {
+            // The first new key since a promotion: build the dirty map, then mark the read map
+            // amended (Go's invariant: amended ⇔ the dirty map has keys the read map lacks).
+            dirty.rebuild_locked(read, self.config.capacity, garbage);
+            read.set_amended_locked();
+        }
+        dirty
+            .table
+            .as_mut()
+            .expect("invariant: amended implies a dirty map")
+            .push_unique(Bucket {
+                hash,
+                key,
+                entry: Arc::new(Entry::new(value)),
+            });
+    }
+}
+
+impl<K, V, S: Default> Default for SyncMap<K, V, S> {
+    fn default() -> Self {
+        Self::with_hasher(S::default())
+    }
+}
+
+impl<K, V, S> fmt::Debug for SyncMap<K, V, S>
+where
+    K: Eq + Hash + fmt::Debug,
+    V: fmt::Debug,
+    S: BuildHasher,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        let _ = self.for_each(|k, v| {
+            map.entry(k, v);
+            ControlFlow::<()>::Continue(())
+        });
+        map.finish()
+    }
+}
+
+impl<K, V, S> Extend<(K, V)> for SyncMap<K, V, S>
+where
+    K: Eq + Hash + Clone,
+    S: BuildHasher,
+{
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<K, V, S> FromIterator<(K, V)> for SyncMap<K, V, S>
+where
+    K: Eq + Hash + Clone,
+    S: BuildHasher + Default,
+{
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut map = Self::default();
+        map.extend(iter);
+        map
+    }
+}
+
+impl<K, V, const N: usize> From<[(K, V); N]> for SyncMap<K, V, RandomState>
+where
+    K: Eq + Hash + Clone,
+{
+    fn from(items: [(K, V); N]) -> Self {
+        items.into_iter().collect()
+    }
+}
+
+impl<'a, K, V, S> IntoIterator for &'a SyncMap<K, V, S>
+where
+    K: Eq + Hash + Clone,
+    S: BuildHasher,
+{
+    type Item = (K, Arc<V>);
+    type IntoIter = Iter<'a, K, V, S>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}

@@ -1,0 +1,57 @@
+//! The promotion rule: when the dirty map becomes the read map.
+//!
+//! Every lookup that has to consult the dirty map (a *miss*) is counted. Once the misses reach
+//! the configured threshold (Go: the dirty map's length, so the copy that built it is paid for by
+//! as many slow lookups), the dirty map is published as the new read map in one pointer store,
+//! the dirty map becomes `None` and the count restarts. Iteration also promotes, once it has
+//! walked the whole read map and the dirty map still holds keys it has not seen.
+//!
+//! Which operations count a miss (as in Go 1.20–1.23): the slow paths of `get`, `remove`
+//! (found or not), `compare_and_remove` (found or not) and `compare_and_swap` (only when the key
+//! is found in the dirty map), and `try_insert` finding the key only in the dirty map. New-key
+//! inserts and stores to dirty-only keys count none.
+
+use crate::config::Promotion;
+use crate::dirty::{Dirty, Garbage};
+use crate::primitive::{Arc, AtomicCell};
+use crate::read::ReadOnly;
+use crate::table::Table;
+
+impl Promotion {
+    #[inline]
+    pub(crate) fn due(self, misses: usize, dirty_len: usize) -> bool {
+        match self {
+            Promotion::DirtyLen => misses >= dirty_len,
+            Promotion::AfterMisses(n) => misses >= n,
+        }
+    }
+}
+
+/// Go's `missLocked`: counts a miss and promotes when the rule says so.
+pub(crate) fn miss_locked<K, V>(
+    read: &AtomicCell<Arc<ReadOnly<K, V>>>,
+    dirty: &mut Dirty<K, V>,
+    promotion: Promotion,
+    garbage: &mut Garbage<K, V>,
+) {
+    dirty.misses += 1;
+    dirty.counters.misses += 1;
+    if promotion.due(dirty.misses, dirty.len()) {
+        promote_locked(read, dirty, garbage);
+    }
+}
+
+/// Publishes the dirty map as the read map. The caller holds the lock, and the current read map
+/// is amended (so a dirty map exists and holds every entry worth keeping).
+pub(crate) fn promote_locked<K, V>(
+    read: &AtomicCell<Arc<ReadOnly<K, V>>>,
+    dirty: &mut Dirty<K, V>,
+    garbage: &mut Garbage<K, V>,
+) {
+    let table = dirty.table.take().unwrap_or_else(Table::new);
+    let generation = Arc::clone(&read.load().len);
+    let old = read.swap(Arc::new(ReadOnly::new(table, generation)));
+    garbage.reads.push(old);
+    dirty.misses = 0;
+    dirty.counters.promotions += 1;
+}

@@ -1,0 +1,71 @@
+//! Counters of the algorithm's own health.
+
+/// Counters kept under the map's lock; never touched by a read hit.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) misses: u64,
+    pub(crate) promotions: u64,
+    pub(crate) dirty_rebuilds: u64,
+    pub(crate) entries_copied: u64,
+    pub(crate) entries_expunged: u64,
+}
+
+/// A snapshot of a map's internal counters, from [`SyncMap::stats`](crate::SyncMap::stats).
+///
+/// Counters are cumulative since the map was created. They are maintained only on the slow
+/// paths, under the map's lock, so keeping them adds no write to the read-hit path.
+///
+/// ```
+/// use syncmap_core::SyncMap;
+///
+/// let map = SyncMap::new();
+/// map.insert("a", 1); // new key: goes to the dirty map
+/// assert!(map.get("a").is_some()); // read miss, found in dirty: 1 miss ≥ 1 dirty key → promote
+/// let stats = map.stats();
+/// assert_eq!((stats.misses, stats.promotions), (1, 1));
+/// assert_eq!((stats.read_len, stats.dirty_len, stats.amended), (1, None, false));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Lookups that missed the read map and consulted the dirty map.
+    pub misses: u64,
+    /// Times the dirty map was promoted to the read map.
+    pub promotions: u64,
+    /// Times a dirty map was built by copying the read map (Go's `dirtyLocked`).
+    pub dirty_rebuilds: u64,
+    /// Entries copied by those rebuilds, in total: the O(n) cost of the design.
+    pub entries_copied: u64,
+    /// Deleted entries expunged (left out) by those rebuilds, in total.
+    pub entries_expunged: u64,
+    /// Misses counted since the last promotion.
+    pub pending_misses: usize,
+    /// Keys in the current read map, including deleted and expunged ones.
+    pub read_len: usize,
+    /// Keys in the dirty map, or `None` when there is none.
+    pub dirty_len: Option<usize>,
+    /// Whether the dirty map holds keys the read map lacks.
+    pub amended: bool,
+}
+
+impl Counters {
+    pub(crate) fn to_stats(
+        self,
+        pending_misses: usize,
+        read_len: usize,
+        dirty_len: Option<usize>,
+        amended: bool,
+    ) -> Stats {
+        Stats {
+            misses: self.misses,
+            promotions: self.promotions,
+            dirty_rebuilds: self.dirty_rebuilds,
+            entries_copied: self.entries_copied,
+            entries_expunged: self.entries_expunged,
+            pending_misses,
+            read_len,
+            dirty_len,
+            amended,
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Internal views for this workspace's tests (feature `testing`; not a stable API).
+
+use crate::entry::EntryState;
+use crate::map::SyncMap;
+use crate::primitive::Arc;
+use core::fmt::Debug;
+use core::hash::{BuildHasher, Hash};
+
+/// The internal state of a map, as seen under its lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct View<K> {
+    /// The read map's keys and entry states, sorted by key.
+    pub read: Vec<(K, EntryState)>,
+    /// Whether the read map is amended.
+    pub amended: bool,
+    /// The dirty map's keys and entry states, sorted by key; `None` if there is no dirty map.
+    pub dirty: Option<Vec<(K, EntryState)>>,
+    /// Misses since the last promotion.
+    pub misses: usize,
+}
+
+impl<K: Clone> View<K> {
+    /// The read map's keys.
+    pub fn read_keys(&self) -> Vec<K> {
+        self.read.iter().map(|(k, _)| k.clone()).collect()
+    }
+
+    /// The dirty map's keys, if it exists.
+    pub fn dirty_keys(&self) -> Option<Vec<K>> {
+        self.dirty
+            .as_ref()
+            .map(|d| d.iter().map(|(k, _)| k.clone()).collect())
+    }
+}
+
+impl<K, V, S> SyncMap<K, V, S>
+where
+    K: Eq + Hash,
+    S: BuildHasher,
+{
+    /// Takes the lock and reports the read map, dirty map, entry states and miss count.
+    pub fn view(&self) -> View<K>
+    where
+        K: Clone + Ord,
+    {
+        let dirty = self.lock();
+        let read = self.read_cell().load();
+        let list = |table: &crate::table::Table<K, V>| {
+            let mut keys: Vec<(K, EntryState)> = table
+                .buckets()
+                .iter()
+                .map(|b| (b.key.clone(), b.entry.state()))
+                .collect();
+            keys.sort_by(|a, b| a.0.cmp(&b.0));
+            keys
+        };
+        View {
+            read: list(&read.table),
+            amended: read.amended(),
+            dirty: dirty.table.as_ref().map(list),
+            misses: dirty.misses,
+        }
+    }
+
+    /// Checks Go's invariants over the read map, the dirty map and every entry, plus the length
+    /// counter. Call it only while no operation is in flight.
+    pub fn check_invariants(&self) -> Result<(), String>
+    where
+        K: Debug,
+    {
+        let dirty = self.lock();
+        let read = self.read_cell().load();
+        read.table
+            .check_index()
+            .map_err(|e| format!("read map: {e}"))?;
+        let mut live = 0_isize;
+        match &dirty.table {
+            None => {
+                if read.amended() {
+                    return Err("amended read map without a dirty map".into());
+                }
+                for b in read.table.buckets() {
+                    match b.entry.state() {
+                        EntryState::Expunged => {
+                            return Err(format!("{:?} expunged without a dirty map", b.key))
+                        }
+                        EntryState::Value => live += 1,
+                        EntryState::Deleted => {}
+                    }
+                }
+            }
+            Some(table) => {
+                table.check_index().map_err(|e| format!("dirty map: {e}"))?;
+                for b in read.table.buckets() {
+                    let in_dirty = table.find(b.hash, &b.key);
+                    match (b.entry.state(), in_dirty) {
+                        (EntryState::Expunged, Some(_)) => {
+                            return Err(format!("{:?} is expunged but in the dirty map", b.key))
+                        }
+                        (EntryState::Expunged, None) => {}
+                        (_, None) => {
+                            return Err(format!(
+                                "{:?} is not expunged but missing from the dirty map",
+                                b.key
+                            ))
+                        }
+                        (_, Some(d)) if !Arc::ptr_eq(&d.entry, &b.entry) => {
+                            return Err(format!(
+                                "{:?}: read and dirty hold different entries",
+                                b.key
+                            ))
+                        }
+                        (_, Some(_)) => {}
+                    }
+                }
+                for b in table.buckets() {
+                    let state = b.entry.state();
+                    if state == EntryState::Expunged {
+                        return Err(format!("{:?} is expunged inside the dirty map", b.key));
+                    }
+                    if state == EntryState::Value {
+                        live += 1;
+                    }
+                    if read.table.find(b.hash, &b.key).is_none() && !read.amended() {
+                        return Err(format!(
+                            "{:?} is only in the dirty map but not amended",
+                            b.key
+                        ));
+                    }
+                }
+            }
+        }
+        let counted = read.len.load(crate::primitive::Ordering::SeqCst);
+        if counted != live {
+            return Err(format!("len counter says {counted}, {live} live values"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,3 @@
+//! Typed concurrent registries built on [`SyncMap`].
+
+pub use syncmap_core::*;
