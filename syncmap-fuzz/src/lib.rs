@@ -1,0 +1,1 @@
+//! Differential fuzzing of SyncMap against std HashMap (see TESTING.md).
