@@ -64,7 +64,7 @@ pub(crate) struct Config {
 pub struct Builder<K, V, S = RandomState> {
     config: Config,
     hasher: S,
-    map: PhantomData<fn() -> SyncMap<K, V, S>>,
+    map: PhantomData<fn() -> (K, V)>,
 }
 
 impl<K, V> Builder<K, V, RandomState> {

@@ -229,7 +229,10 @@ fn remove_absent_not_amended_takes_no_slow_path() {
 fn compare_and_swap_semantics() {
     let m = promoted(&[1]);
     let base = misses(&m);
-    assert_eq!(m.compare_and_swap(&1, &s("v1"), s("w")).as_deref(), Ok(&s("v1")));
+    assert_eq!(
+        m.compare_and_swap(&1, &s("v1"), s("w")).as_deref(),
+        Ok(&s("v1"))
+    );
     assert_eq!(m.compare_and_swap(&1, &s("v1"), s("x")), Err(s("x")));
     assert_eq!(m.get_cloned(&1), Some(s("w")));
     // Absent keys never match, whatever `current` is.
@@ -256,7 +259,10 @@ fn compare_and_swap_counts_a_miss_only_when_found_in_dirty() {
 fn compare_and_remove_semantics() {
     let m = promoted(&[1]);
     assert!(m.compare_and_remove(&1, &s("nope")).is_none());
-    assert_eq!(m.compare_and_remove(&1, &s("v1")).as_deref(), Some(&s("v1")));
+    assert_eq!(
+        m.compare_and_remove(&1, &s("v1")).as_deref(),
+        Some(&s("v1"))
+    );
     assert!(m.compare_and_remove(&1, &s("v1")).is_none());
     assert!(m.compare_and_remove(&7, &s("v1")).is_none());
     assert_eq!(m.len(), 0);
@@ -392,7 +398,10 @@ fn custom_hasher_and_capacity() {
     assert_eq!(m.get_cloned(&50), Some(100));
     let d: SyncMap<u64, u64, Fixed> = SyncMap::default();
     assert!(d.is_empty());
-    let b: SyncMap<u64, u64, Fixed> = SyncMap::builder().hasher(Fixed::default()).capacity(8).build();
+    let b: SyncMap<u64, u64, Fixed> = SyncMap::builder()
+        .hasher(Fixed::default())
+        .capacity(8)
+        .build();
     b.insert(1, 1);
     assert_eq!(b.len(), 1);
 }
@@ -427,7 +436,11 @@ fn handed_out_values_outlive_removal_and_drop_with_the_last_handle() {
     drop(guard);
     assert_eq!(drops.load(Ordering::SeqCst), 0);
     drop(owned);
-    assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped with its last handle");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "dropped with its last handle"
+    );
     m.remove(&1);
     assert_eq!(drops.load(Ordering::SeqCst), 2);
     m.insert(2, Counted(drops.clone()));
@@ -437,7 +450,9 @@ fn handed_out_values_outlive_removal_and_drop_with_the_last_handle() {
 
 #[test]
 fn promotion_threshold_is_configurable() {
-    let m: Map = SyncMap::builder().promotion(Promotion::AfterMisses(1)).build();
+    let m: Map = SyncMap::builder()
+        .promotion(Promotion::AfterMisses(1))
+        .build();
     for i in 0..4 {
         m.insert(i, s("x"));
     }
@@ -450,7 +465,11 @@ fn promotion_threshold_is_configurable() {
     for _ in 0..3 {
         g.get(&0);
     }
-    assert_eq!(g.stats().promotions, 0, "Go's rule waits for len(dirty) misses");
+    assert_eq!(
+        g.stats().promotions,
+        0,
+        "Go's rule waits for len(dirty) misses"
+    );
     g.get(&0);
     assert_eq!(g.stats().promotions, 1);
 }

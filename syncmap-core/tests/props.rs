@@ -126,7 +126,9 @@ fn run(ops: &[Op], promotion: Promotion) -> Result<(), TestCaseError> {
             Op::Len => prop_assert_eq!(map.len(), model.len()),
         }
         if let Err(e) = map.check_invariants() {
-            return Err(TestCaseError::fail(format!("after step {step} ({op:?}): {e}")));
+            return Err(TestCaseError::fail(format!(
+                "after step {step} ({op:?}): {e}"
+            )));
         }
     }
     let mut contents: Vec<(u8, u8)> = map.iter().map(|(k, v)| (k, *v)).collect();
