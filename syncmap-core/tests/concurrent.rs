@@ -146,7 +146,7 @@ fn every_key_and_key_clone_is_released() {
     // Each key (and each clone the dirty rebuilds make) holds a handle on `token`; once the map
     // is gone, only ours may remain.
     #[derive(Clone)]
-    struct Key(u64, Arc<()>);
+    struct Key(u64, #[allow(dead_code)] Arc<()>);
     impl PartialEq for Key {
         fn eq(&self, o: &Self) -> bool {
             self.0 == o.0
