@@ -46,7 +46,7 @@ fn for_each_closure_calls_every_method() {
             map.remove(&(k + 1));
             let _ = map.compare_and_swap(k, v, v + 1);
             let _ = map.for_each(|_, _| ControlFlow::Break(())); // nested walk
-            assert!(map.len() > 0);
+            assert!(!map.is_empty());
             let _ = map.stats();
             ControlFlow::<()>::Continue(())
         });
