@@ -66,6 +66,27 @@
 //! A replaced or removed value is dropped when its last `Ref` or `Arc` goes. No read requires
 //! `V: Clone`. Keys must be `Clone` because the dirty map copies them when it is rebuilt.
 //!
+//! # Thread safety
+//!
+//! `SyncMap<K, V, S>` is `Send` and `Sync` exactly when `K`, `V` and `S` are both `Send` and
+//! `Sync`: keys and values are read through shared references from any thread and may be dropped
+//! on any thread. The compiler enforces it:
+//!
+//! ```compile_fail
+//! use std::rc::Rc;
+//! use syncmap_core::SyncMap;
+//! let map: SyncMap<u32, Rc<u32>> = SyncMap::new();
+//! std::thread::spawn(move || drop(map)); // Rc is neither Send nor Sync
+//! ```
+//!
+//! ```compile_fail
+//! use std::cell::Cell;
+//! use syncmap_core::SyncMap;
+//! fn shared<T: Sync>(_: &T) {}
+//! let map: SyncMap<u32, Cell<u32>> = SyncMap::new();
+//! shared(&map); // Cell is Send but not Sync
+//! ```
+//!
 //! # Departures from Go
 //!
 //! - A walk promotes the dirty map only when it reaches the end of the read map; one that stops
