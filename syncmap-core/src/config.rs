@@ -28,7 +28,7 @@ pub enum Promotion {
 }
 
 impl Default for Promotion {
-    /// [`Promotion::DirtyLen`]; built with `--cfg syncmap_stress`, [`Promotion::AfterMisses(1)`],
+    /// [`Promotion::DirtyLen`]; built with `--cfg syncmap_stress`, [`Promotion::AfterMisses`]`(1)`,
     /// so the whole test suite can run with promotions and rebuilds happening all the time.
     fn default() -> Self {
         if cfg!(syncmap_stress) {

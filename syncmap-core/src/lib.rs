@@ -25,6 +25,8 @@
 //! });
 //! ```
 //!
+//! Guides: [`docs::porting_from_go`] and [`docs::handles`].
+//!
 //! # The algorithm
 //!
 //! The map keeps two hash maps that share their entries:
@@ -119,6 +121,7 @@
 
 mod config;
 mod dirty;
+pub mod docs;
 mod entry;
 mod iter;
 mod map;
