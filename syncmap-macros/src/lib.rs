@@ -1,10 +1,23 @@
-//! The procedural macro behind `#[derive(Registry)]`. Depend on `syncmap-typed`, which re-exports it.
+//! The procedural macro behind `#[derive(Registry)]`.
+//!
+//! Depend on [`syncmap-typed`](https://docs.rs/syncmap-typed), which re-exports the derive and
+//! holds the types and the hidden module that the generated code refers to; this crate alone is
+//! of no use.
+
+mod attr;
+mod expand;
+#[cfg(test)]
+mod snapshots;
 
 use proc_macro::TokenStream;
 
-/// Derives a typed concurrent registry; see `syncmap_typed::Registry`.
+/// Derives a typed concurrent registry over the struct's `SyncMap` fields.
+///
+/// Documented, with examples, as `syncmap_typed::Registry`.
 #[proc_macro_derive(Registry, attributes(registry))]
 pub fn derive_registry(input: TokenStream) -> TokenStream {
-    let _ = input;
-    TokenStream::new()
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => expand::expand(&input).into(),
+        Err(error) => error.to_compile_error().into(),
+    }
 }
