@@ -79,7 +79,9 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
     let mut seen = Seen::default();
     for entry in registry_entries(attrs, errors) {
         let key = entry.key.unraw().to_string();
-        if !known_key(Place::Struct, &entry.key, errors) || !seen.first(&entry.key, errors) {
+        if !known_key(Place::Struct, &entry.key, errors)
+            || !seen.first(Place::Struct, &entry.key, errors)
+        {
             continue;
         }
         let Some(value) = value_of(&entry, errors) else {
@@ -100,7 +102,9 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
     let mut skip_key = None;
     for entry in registry_entries(attrs, errors) {
         let key = entry.key.unraw().to_string();
-        if !known_key(Place::Field, &entry.key, errors) || !seen.first(&entry.key, errors) {
+        if !known_key(Place::Field, &entry.key, errors)
+            || !seen.first(Place::Field, &entry.key, errors)
+        {
             if key == "item" {
                 out.item_invalid = true;
             }
@@ -147,12 +151,16 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
 struct Seen(Vec<String>);
 
 impl Seen {
-    fn first(&mut self, key: &Ident, errors: &mut Errors) -> bool {
+    fn first(&mut self, place: Place, key: &Ident, errors: &mut Errors) -> bool {
         let name = key.unraw().to_string();
         if self.0.contains(&name) {
+            let place = match place {
+                Place::Struct => "struct",
+                Place::Field => "field",
+            };
             errors.at(
                 key.span(),
-                format_args!("duplicate `{name}` key: `{name}` is already set for this item"),
+                format_args!("duplicate `{name}` key: it is already set for this {place}"),
             );
             return false;
         }

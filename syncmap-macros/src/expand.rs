@@ -5,6 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use std::collections::BTreeMap;
 use syn::ext::IdentExt;
+use syn::spanned::Spanned;
 use syn::{
     Attribute, Data, DeriveInput, Field, Fields, GenericArgument, GenericParam, Ident,
     PathArguments, Type, Visibility,
@@ -246,14 +247,24 @@ impl MapField<'_> {
         let key = Ident::new("key", Span::mixed_site());
         let value = Ident::new("value", Span::mixed_site());
         let f = Ident::new("f", Span::mixed_site());
-        let hasher_bound = self.hasher.map(|s| quote!(#s: #p::BuildHasher,));
-        let lookup_bounds = quote! {
-            #k: #p::Eq + #p::Hash + #p::Borrow<#q>,
-            #q: #p::Eq + #p::Hash + ?#p::Sized,
-            #hasher_bound
+        // Bounds carry the span of the type they constrain: an unsuitable key or hasher type is
+        // reported at the field's type rather than at the derive.
+        let hasher_bound = self
+            .hasher
+            .map(|s| respan(quote!(#s: #p::BuildHasher,), s.span()));
+        let key_bound = |traits: TokenStream| respan(quote!(#k: #traits,), k.span());
+        let lookup_bounds = {
+            let key = key_bound(quote!(#p::Eq + #p::Hash + #p::Borrow<#q>));
+            quote!(#key #q: #p::Eq + #p::Hash + ?#p::Sized, #hasher_bound)
         };
-        let walk_bounds = quote!(#k: #p::Eq + #p::Hash, #hasher_bound);
-        let insert_bounds = quote!(#k: #p::Eq + #p::Hash + #p::Clone, #hasher_bound);
+        let walk_bounds = {
+            let key = key_bound(quote!(#p::Eq + #p::Hash));
+            quote!(#key #hasher_bound)
+        };
+        let insert_bounds = {
+            let key = key_bound(quote!(#p::Eq + #p::Hash + #p::Clone));
+            quote!(#key #hasher_bound)
+        };
 
         let mut methods = Vec::new();
         let mut add = |name: Ident, doc: String, signature: TokenStream, body: TokenStream| {
@@ -451,6 +462,23 @@ fn sync_map_args(ty: &Type) -> Option<(&Type, &Type, Option<&Type>)> {
         }
         _ => None,
     }
+}
+
+/// `tokens` with every span set to `span`, so that an error about them points there.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = inner.into();
+            }
+            tree.set_span(span);
+            tree
+        })
+        .collect()
 }
 
 /// `base`, or `base` with a number appended, whichever no generic parameter of `input` is called.

@@ -1,0 +1,12 @@
+//! Compile-fail tests of `#[derive(Registry)]`: each `tests/ui/NAME.rs` must fail to compile
+//! with exactly the diagnostics in `tests/ui/NAME.stderr`.
+//!
+//! The `.stderr` snapshots were made with the toolchain pinned in `rust-toolchain.toml`
+//! (rustc 1.95.0). Compiler upgrades change diagnostics: after changing the pin, regenerate them
+//! with `TRYBUILD=overwrite cargo test -p syncmap-typed --test ui` and review the diff.
+
+#[test]
+fn ui() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/*.rs");
+}

@@ -1,0 +1,9 @@
+use syncmap_typed::Registry;
+
+#[derive(Registry)]
+enum Plugins {
+    A,
+    B,
+}
+
+fn main() {}

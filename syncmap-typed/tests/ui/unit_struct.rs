@@ -1,0 +1,6 @@
+use syncmap_typed::Registry;
+
+#[derive(Registry)]
+struct Plugins;
+
+fn main() {}
