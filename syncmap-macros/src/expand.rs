@@ -243,7 +243,8 @@ impl MapField<'_> {
                 ctx.link
             )
         };
-        // Locals get mixed-site hygiene: a `const key` in the user's module cannot capture them.
+        // Locals get mixed-site hygiene, so they cannot clash with names in the user's tokens.
+        // (A lower-case `const key` in the deriving module would still be read as a pattern.)
         let key = Ident::new("key", Span::mixed_site());
         let value = Ident::new("value", Span::mixed_site());
         let f = Ident::new("f", Span::mixed_site());
@@ -264,6 +265,22 @@ impl MapField<'_> {
         let insert_bounds = {
             let key = key_bound(quote!(#p::Eq + #p::Hash + #p::Clone));
             quote!(#key #hasher_bound)
+        };
+        // A value written `Arc<T>` is handed out as that `Arc` (a reference-count increment)
+        // rather than as `Arc<Arc<T>>`; any other value as the map's own `Arc<V>`.
+        let arc_value = is_arc(v);
+        let value_bound = arc_value.then(|| respan(quote!(#v: #p::Clone,), v.span()));
+        let out = if arc_value {
+            quote!(#v)
+        } else {
+            quote!(#p::Arc<#v>)
+        };
+        let unwrap = |expr: TokenStream| {
+            if arc_value {
+                quote!(#p::Option::map(#expr, #p::Arc::unwrap_or_clone))
+            } else {
+                expr
+            }
         };
 
         let mut methods = Vec::new();
@@ -301,31 +318,45 @@ impl MapField<'_> {
                 "insert",
             ),
             quote! {
-                (&self, #key: #k, #value: #v) -> #p::Option<#p::Arc<#v>>
-                where #insert_bounds
+                (&self, #key: #k, #value: #v) -> #p::Option<#out>
+                where #insert_bounds #value_bound
             },
-            quote!(#p::SyncMap::insert(&self.#field, #key, #value)),
+            unwrap(quote!(#p::SyncMap::insert(&self.#field, #key, #value))),
         );
+        let (lookup_doc, lookup) = if arc_value {
+            (
+                doc(
+                    "The `{}` registered under `key`: a clone of its `Arc` (never a lock guard).",
+                    "get_cloned",
+                ),
+                quote!(get_cloned),
+            )
+        } else {
+            (
+                doc(
+                    "The `{}` registered under `key`, as an owned `Arc` (never a lock guard).",
+                    "get_arc",
+                ),
+                quote!(get_arc),
+            )
+        };
         add(
             item.clone(),
-            doc(
-                "The `{}` registered under `key`, as an owned `Arc` (never a lock guard).",
-                "get_arc",
-            ),
+            lookup_doc,
             quote! {
-                <#q>(&self, #key: &#q) -> #p::Option<#p::Arc<#v>>
-                where #lookup_bounds
+                <#q>(&self, #key: &#q) -> #p::Option<#out>
+                where #lookup_bounds #value_bound
             },
-            quote!(#p::SyncMap::get_arc(&self.#field, #key)),
+            quote!(#p::SyncMap::#lookup(&self.#field, #key)),
         );
         add(
             name("remove_{}"),
             doc("Unregisters the `{}` of `key` and returns it.", "remove"),
             quote! {
-                <#q>(&self, #key: &#q) -> #p::Option<#p::Arc<#v>>
-                where #lookup_bounds
+                <#q>(&self, #key: &#q) -> #p::Option<#out>
+                where #lookup_bounds #value_bound
             },
-            quote!(#p::SyncMap::remove(&self.#field, #key)),
+            unwrap(quote!(#p::SyncMap::remove(&self.#field, #key))),
         );
         add(
             name("contains_{}"),
@@ -356,10 +387,18 @@ impl MapField<'_> {
                 "iter",
             ),
             quote! {
-                (&self) -> #p::Vec<(#k, #p::Arc<#v>)>
-                where #insert_bounds
+                (&self) -> #p::Vec<(#k, #out)>
+                where #insert_bounds #value_bound
             },
-            quote!(#p::Iterator::collect(#p::SyncMap::iter(&self.#field))),
+            if arc_value {
+                quote! {
+                    #p::Iterator::collect(
+                        #p::Iterator::map(#p::SyncMap::iter(&self.#field), #p::unwrap_entry),
+                    )
+                }
+            } else {
+                quote!(#p::Iterator::collect(#p::SyncMap::iter(&self.#field)))
+            },
         );
         methods
     }
@@ -461,6 +500,26 @@ fn sync_map_args(ty: &Type) -> Option<(&Type, &Type, Option<&Type>)> {
             }
         }
         _ => None,
+    }
+}
+
+/// Whether `ty` is written `Arc<T>` (any path ending in `Arc` with one type argument).
+fn is_arc(ty: &Type) -> bool {
+    match ty {
+        Type::Group(group) => is_arc(&group.elem),
+        Type::Paren(paren) => is_arc(&paren.elem),
+        Type::Path(path) if path.qself.is_none() => {
+            let Some(segment) = path.path.segments.last() else {
+                return false;
+            };
+            let PathArguments::AngleBracketed(args) = &segment.arguments else {
+                return false;
+            };
+            segment.ident == "Arc"
+                && args.args.len() == 1
+                && matches!(args.args[0], GenericArgument::Type(_))
+        }
+        _ => false,
     }
 }
 

@@ -33,7 +33,7 @@
 //! let services = Services::default();
 //! services.register_handler("/echo".into(), Arc::new(Echo)).unwrap();
 //! assert!(services.register_handler("/echo".into(), Arc::new(Echo)).is_err());
-//! let handler = services.handler("/echo").unwrap(); // an owned Arc, not a guard
+//! let handler: Arc<dyn Handler> = services.handler("/echo").unwrap(); // owned, not a guard
 //! assert_eq!(handler.handle("hi"), "hi");
 //! services.hits().insert("/echo".into(), 1); // the accessor gives the whole map API
 //! assert_eq!(services.handler_snapshot().len(), 1);
@@ -70,12 +70,16 @@ pub use syncmap_core::*;
 /// | `for_each_handler` | `(&self, FnMut(&K, &V) -> ControlFlow<B>) -> ControlFlow<B>` | [`SyncMap::for_each`] |
 /// | `handler_snapshot` | `(&self) -> Vec<(K, Arc<V>)>` | [`SyncMap::iter`] |
 ///
-/// Lookups take the key borrowed (`&str` for `String` keys) and return an owned `Arc`, never a
-/// guard, so a caller may hold the value as long as it likes. `register_*` refuses a key that
-/// already has a value and hands the rejected value back in a [`RegisterError`] (it clones the
-/// key to do so, once per call); `replace_*` is the hot swap. Each method is a thin wrapper with
-/// a one-line doc that links the `SyncMap` method it wraps. With `V = Arc<dyn Trait>` the
-/// lookups return `Arc<Arc<dyn Trait>>`, which method calls see through.
+/// Lookups take the key borrowed (`&str` for `String` keys) and return an owned handle, never a
+/// guard, so a caller may hold the value as long as it likes. When the value type is written
+/// `Arc<T>` (`SyncMap<String, Arc<dyn Handler>>`, the usual registry), the methods hand out
+/// that `Arc<T>` itself wherever the table says `Arc<V>` (the lookup wraps
+/// [`SyncMap::get_cloned`], a reference-count increment) rather than an `Arc<Arc<T>>`; like the
+/// `SyncMap` detection below, this goes by how the type is written.
+///
+/// `register_*` refuses a key that already has a value and hands the rejected value back in a
+/// [`RegisterError`] (it clones the key to do so, once per call); `replace_*` is the hot swap.
+/// Each method is a thin wrapper with a one-line doc that links the `SyncMap` method it wraps.
 ///
 /// # Attributes
 ///
@@ -175,6 +179,11 @@ pub mod __private {
     pub use core::result::Result;
     pub use std::sync::Arc;
     pub use std::vec::Vec;
+
+    /// Turns an entry of a map of `Arc<T>` values into one without the map's own `Arc`.
+    pub fn unwrap_entry<K, V: Clone>((key, value): (K, Arc<V>)) -> (K, V) {
+        (key, Arc::unwrap_or_clone(value))
+    }
 
     /// The body of every `register_*` method: [`SyncMap::try_insert`], with the error turned
     /// into a [`RegisterError`] that hands back the key and the value.

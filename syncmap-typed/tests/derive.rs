@@ -93,6 +93,37 @@ fn replace_is_a_hot_swap_returning_the_old_value() {
 }
 
 #[test]
+fn arc_values_are_handed_out_as_themselves_and_others_behind_an_arc() {
+    #[derive(Registry, Default)]
+    struct Mixed {
+        #[registry(item = shared)]
+        shareds: SyncMap<u8, Arc<String>>,
+        #[registry(item = owned)]
+        owneds: SyncMap<u8, String>,
+    }
+    let mixed = Mixed::default();
+    let one = Arc::new("one".to_string());
+    mixed.register_shared(1, Arc::clone(&one)).unwrap();
+    mixed.register_owned(1, "one".into()).unwrap();
+
+    let shared: Option<Arc<String>> = mixed.shared(&1);
+    assert!(Arc::ptr_eq(&shared.unwrap(), &one));
+    let owned: Option<Arc<String>> = mixed.owned(&1);
+    assert_eq!(owned.as_deref().map(String::as_str), Some("one"));
+
+    let replaced: Option<Arc<String>> = mixed.replace_shared(1, Arc::new("uno".into()));
+    assert!(Arc::ptr_eq(&replaced.unwrap(), &one));
+    let snapshot: Vec<(u8, Arc<String>)> = mixed.shared_snapshot();
+    assert_eq!(*snapshot[0].1, "uno");
+    let removed: Option<Arc<String>> = mixed.remove_shared(&1);
+    assert_eq!(removed.as_deref().map(String::as_str), Some("uno"));
+    let removed: Option<Arc<String>> = mixed.remove_owned(&1);
+    assert_eq!(removed.as_deref().map(String::as_str), Some("one"));
+    // Only the test's own handle is left: the map kept no extra reference.
+    assert_eq!(Arc::strong_count(&one), 1);
+}
+
+#[test]
 fn lookups_take_borrowed_keys() {
     let services = Services::default();
     services

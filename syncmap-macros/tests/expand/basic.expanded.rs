@@ -28,46 +28,49 @@ impl Services {
         &self,
         key: String,
         value: Arc<dyn Handler>,
-    ) -> ::syncmap_typed::__private::Option<
-        ::syncmap_typed::__private::Arc<Arc<dyn Handler>>,
-    >
+    ) -> ::syncmap_typed::__private::Option<Arc<dyn Handler>>
     where
         String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ::syncmap_typed::__private::Clone,
+        Arc<dyn Handler>: ::syncmap_typed::__private::Clone,
     {
-        ::syncmap_typed::__private::SyncMap::insert(&self.handlers, key, value)
+        ::syncmap_typed::__private::Option::map(
+            ::syncmap_typed::__private::SyncMap::insert(&self.handlers, key, value),
+            ::syncmap_typed::__private::Arc::unwrap_or_clone,
+        )
     }
-    /// The `handler` registered under `key`, as an owned `Arc` (never a lock guard). Wraps [`SyncMap::get_arc`](::syncmap_typed::__private::SyncMap::get_arc).
+    /// The `handler` registered under `key`: a clone of its `Arc` (never a lock guard). Wraps [`SyncMap::get_cloned`](::syncmap_typed::__private::SyncMap::get_cloned).
     #[inline]
     pub fn handler<Q>(
         &self,
         key: &Q,
-    ) -> ::syncmap_typed::__private::Option<
-        ::syncmap_typed::__private::Arc<Arc<dyn Handler>>,
-    >
+    ) -> ::syncmap_typed::__private::Option<Arc<dyn Handler>>
     where
         String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ::syncmap_typed::__private::Borrow<Q>,
         Q: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ?::syncmap_typed::__private::Sized,
+        Arc<dyn Handler>: ::syncmap_typed::__private::Clone,
     {
-        ::syncmap_typed::__private::SyncMap::get_arc(&self.handlers, key)
+        ::syncmap_typed::__private::SyncMap::get_cloned(&self.handlers, key)
     }
     /// Unregisters the `handler` of `key` and returns it. Wraps [`SyncMap::remove`](::syncmap_typed::__private::SyncMap::remove).
     #[inline]
     pub fn remove_handler<Q>(
         &self,
         key: &Q,
-    ) -> ::syncmap_typed::__private::Option<
-        ::syncmap_typed::__private::Arc<Arc<dyn Handler>>,
-    >
+    ) -> ::syncmap_typed::__private::Option<Arc<dyn Handler>>
     where
         String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ::syncmap_typed::__private::Borrow<Q>,
         Q: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ?::syncmap_typed::__private::Sized,
+        Arc<dyn Handler>: ::syncmap_typed::__private::Clone,
     {
-        ::syncmap_typed::__private::SyncMap::remove(&self.handlers, key)
+        ::syncmap_typed::__private::Option::map(
+            ::syncmap_typed::__private::SyncMap::remove(&self.handlers, key),
+            ::syncmap_typed::__private::Arc::unwrap_or_clone,
+        )
     }
     /// Whether a `handler` is registered under `key`. Wraps [`SyncMap::contains_key`](::syncmap_typed::__private::SyncMap::contains_key).
     #[inline]
@@ -98,15 +101,17 @@ impl Services {
     #[inline]
     pub fn handler_snapshot(
         &self,
-    ) -> ::syncmap_typed::__private::Vec<
-        (String, ::syncmap_typed::__private::Arc<Arc<dyn Handler>>),
-    >
+    ) -> ::syncmap_typed::__private::Vec<(String, Arc<dyn Handler>)>
     where
         String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ::syncmap_typed::__private::Clone,
+        Arc<dyn Handler>: ::syncmap_typed::__private::Clone,
     {
         ::syncmap_typed::__private::Iterator::collect(
-            ::syncmap_typed::__private::SyncMap::iter(&self.handlers),
+            ::syncmap_typed::__private::Iterator::map(
+                ::syncmap_typed::__private::SyncMap::iter(&self.handlers),
+                ::syncmap_typed::__private::unwrap_entry,
+            ),
         )
     }
     /// The `plain` map, with the whole [`SyncMap`](::syncmap_typed::__private::SyncMap) API.

@@ -32,49 +32,49 @@ where
         &self,
         key: K,
         value: Arc<V>,
-    ) -> ::my_facade::typed::__private::Option<
-        ::my_facade::typed::__private::Arc<Arc<V>>,
-    >
+    ) -> ::my_facade::typed::__private::Option<Arc<V>>
     where
         K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ::my_facade::typed::__private::Clone,
         S: ::my_facade::typed::__private::BuildHasher,
+        Arc<V>: ::my_facade::typed::__private::Clone,
     {
-        ::my_facade::typed::__private::SyncMap::insert(&self.entries, key, value)
+        ::my_facade::typed::__private::Option::map(
+            ::my_facade::typed::__private::SyncMap::insert(&self.entries, key, value),
+            ::my_facade::typed::__private::Arc::unwrap_or_clone,
+        )
     }
-    /// The `entry` registered under `key`, as an owned `Arc` (never a lock guard). Wraps [`SyncMap::get_arc`](::my_facade::typed::__private::SyncMap::get_arc).
+    /// The `entry` registered under `key`: a clone of its `Arc` (never a lock guard). Wraps [`SyncMap::get_cloned`](::my_facade::typed::__private::SyncMap::get_cloned).
     #[inline]
-    pub fn entry<Q>(
-        &self,
-        key: &Q,
-    ) -> ::my_facade::typed::__private::Option<
-        ::my_facade::typed::__private::Arc<Arc<V>>,
-    >
+    pub fn entry<Q>(&self, key: &Q) -> ::my_facade::typed::__private::Option<Arc<V>>
     where
         K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ::my_facade::typed::__private::Borrow<Q>,
         Q: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ?::my_facade::typed::__private::Sized,
         S: ::my_facade::typed::__private::BuildHasher,
+        Arc<V>: ::my_facade::typed::__private::Clone,
     {
-        ::my_facade::typed::__private::SyncMap::get_arc(&self.entries, key)
+        ::my_facade::typed::__private::SyncMap::get_cloned(&self.entries, key)
     }
     /// Unregisters the `entry` of `key` and returns it. Wraps [`SyncMap::remove`](::my_facade::typed::__private::SyncMap::remove).
     #[inline]
     pub fn remove_entry<Q>(
         &self,
         key: &Q,
-    ) -> ::my_facade::typed::__private::Option<
-        ::my_facade::typed::__private::Arc<Arc<V>>,
-    >
+    ) -> ::my_facade::typed::__private::Option<Arc<V>>
     where
         K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ::my_facade::typed::__private::Borrow<Q>,
         Q: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ?::my_facade::typed::__private::Sized,
         S: ::my_facade::typed::__private::BuildHasher,
+        Arc<V>: ::my_facade::typed::__private::Clone,
     {
-        ::my_facade::typed::__private::SyncMap::remove(&self.entries, key)
+        ::my_facade::typed::__private::Option::map(
+            ::my_facade::typed::__private::SyncMap::remove(&self.entries, key),
+            ::my_facade::typed::__private::Arc::unwrap_or_clone,
+        )
     }
     /// Whether a `entry` is registered under `key`. Wraps [`SyncMap::contains_key`](::my_facade::typed::__private::SyncMap::contains_key).
     #[inline]
@@ -105,18 +105,18 @@ where
     }
     /// Every registered `entry` with its key, collected into a `Vec` in no particular order. Wraps [`SyncMap::iter`](::my_facade::typed::__private::SyncMap::iter).
     #[inline]
-    pub fn entry_snapshot(
-        &self,
-    ) -> ::my_facade::typed::__private::Vec<
-        (K, ::my_facade::typed::__private::Arc<Arc<V>>),
-    >
+    pub fn entry_snapshot(&self) -> ::my_facade::typed::__private::Vec<(K, Arc<V>)>
     where
         K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ::my_facade::typed::__private::Clone,
         S: ::my_facade::typed::__private::BuildHasher,
+        Arc<V>: ::my_facade::typed::__private::Clone,
     {
         ::my_facade::typed::__private::Iterator::collect(
-            ::my_facade::typed::__private::SyncMap::iter(&self.entries),
+            ::my_facade::typed::__private::Iterator::map(
+                ::my_facade::typed::__private::SyncMap::iter(&self.entries),
+                ::my_facade::typed::__private::unwrap_entry,
+            ),
         )
     }
     #[cfg(feature = "names")]
