@@ -11,9 +11,7 @@ mod snapshots;
 
 use proc_macro::TokenStream;
 
-/// Derives a typed concurrent registry over the struct's `SyncMap` fields.
-///
-/// Documented, with examples, as `syncmap_typed::Registry`.
+/// (The derive is implemented in the `syncmap-macros` crate and re-exported here.)
 #[proc_macro_derive(Registry, attributes(registry))]
 pub fn derive_registry(input: TokenStream) -> TokenStream {
     match syn::parse::<syn::DeriveInput>(input) {

@@ -77,6 +77,9 @@ pub use syncmap_core::*;
 /// [`SyncMap::get_cloned`], a reference-count increment) rather than an `Arc<Arc<T>>`; like the
 /// `SyncMap` detection below, this goes by how the type is written.
 ///
+/// Name a field in the plural and its item in the singular (`handlers`, `item = handler`): a
+/// field named like its own item would get two methods of the same name, which is an error.
+///
 /// `register_*` refuses a key that already has a value and hands the rejected value back in a
 /// [`RegisterError`] (it clones the key to do so, once per call); `replace_*` is the hot swap.
 /// Each method is a thin wrapper with a one-line doc that links the `SyncMap` method it wraps.
@@ -131,15 +134,18 @@ pub use syncmap_core::*;
 /// segment is `SyncMap` with two or three type arguments (`SyncMap<K, V>`,
 /// `syncmap_typed::SyncMap<K, V, S>`, …). A type alias of a `SyncMap`, or a wrapper around one,
 /// is not seen through: mark such a field `#[registry(skip)]` and write its methods by hand.
-/// Conversely a different type that happens to be called `SyncMap` is taken for the real one,
-/// and the generated code, which names the real one, fails to type-check.
+/// Conversely a different type that happens to be called `SyncMap` is taken for the real one:
+/// its accessor works, but the `item` methods, which call the real one, fail to type-check.
 ///
 /// # Hygiene
 ///
 /// The generated code names everything through absolute paths into a hidden module of this
 /// crate (`::syncmap_typed::__private`, or the `crate = ..` path), so it compiles inside
 /// `#![no_implicit_prelude]` modules and beside local items called `Option`, `SyncMap` or
-/// `core`.
+/// `core`. (One thing it cannot guard against: a lower-case `const key` or `const value` in
+/// the deriving module, which Rust would read as a constant pattern in the generated
+/// parameters.) The generated `impl` allows `dead_code`, as derives do, so unused registry
+/// methods of a private struct draw no warning.
 ///
 /// # Errors
 ///
