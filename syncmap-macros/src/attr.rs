@@ -70,8 +70,6 @@ pub(crate) struct FieldAttrs {
     pub(crate) item: Option<Ident>,
     pub(crate) vis: Option<Visibility>,
     pub(crate) skip: bool,
-    /// A key of this field was invalid: leave out the methods it would have changed.
-    pub(crate) item_invalid: bool,
 }
 
 pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAttrs {
@@ -105,9 +103,6 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
         if !known_key(Place::Field, &entry.key, errors)
             || !seen.first(Place::Field, &entry.key, errors)
         {
-            if key == "item" {
-                out.item_invalid = true;
-            }
             continue;
         }
         if key == "skip" {
@@ -119,14 +114,10 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
             continue;
         }
         let Some(value) = value_of(&entry, errors) else {
-            out.item_invalid |= key == "item";
             continue;
         };
         match key.as_str() {
-            "item" => {
-                out.item = item_name(value, errors);
-                out.item_invalid = out.item.is_none();
-            }
+            "item" => out.item = item_name(value, errors),
             "vis" => out.vis = visibility(value, errors),
             _ => unreachable!("known_key checked it"),
         }
