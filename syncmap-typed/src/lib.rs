@@ -214,3 +214,8 @@ pub mod __private {
         }
     }
 }
+
+/// The README's code blocks, compiled and run as doctests so the quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
