@@ -1,0 +1,421 @@
+//! Loom models of the algorithm's races (issue 5, part 1).
+//!
+//! Run with `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p syncmap-core
+//! --release --test loom`. Under `--cfg loom`, `primitive.rs` swaps the map's mutex, atomics and
+//! arc-swap cells for loom-visible versions, so what is model-checked here is the shipped
+//! algorithm code. Every model runs twice: with Go's promotion rule and with
+//! `Promotion::AfterMisses(1)` (constant promotions and dirty rebuilds). Each checks the values
+//! every thread saw, the final contents, `len`, Go's invariants (`check_invariants`) and the
+//! number of live values (none leaked, none dropped twice).
+//!
+//! Two-thread models are explored exhaustively; the three-thread model with at most 4 preemptions
+//! per execution. `LOOM_MAX_PREEMPTIONS` overrides both.
+#![cfg(loom)]
+
+use loom::sync::Arc;
+use loom::thread;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::BuildHasherDefault;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use syncmap_core::{EntryState, Promotion, SyncMap};
+
+type Hasher = BuildHasherDefault<DefaultHasher>;
+type Map = SyncMap<u32, Tracked, Hasher>;
+
+/// A value that counts its live copies in its model's own counter.
+#[derive(Debug)]
+struct Tracked {
+    v: u32,
+    live: std::sync::Arc<AtomicIsize>,
+}
+
+impl PartialEq for Tracked {
+    fn eq(&self, other: &Self) -> bool {
+        self.v == other.v
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        let before = self.live.fetch_sub(1, Ordering::SeqCst);
+        assert!(before > 0, "value {} dropped twice", self.v);
+    }
+}
+
+/// Creates tracked values for one execution.
+#[derive(Clone)]
+struct Values(std::sync::Arc<AtomicIsize>);
+
+impl Values {
+    fn new() -> Self {
+        Values(std::sync::Arc::new(AtomicIsize::new(0)))
+    }
+    fn make(&self, v: u32) -> Tracked {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Tracked {
+            v,
+            live: self.0.clone(),
+        }
+    }
+    fn live(&self) -> isize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Runs `f` under loom for both promotion rules, exhaustively (`bound: None`) or with at most
+/// `bound` preemptions per execution; `LOOM_MAX_PREEMPTIONS` overrides the bound.
+fn model(name: &str, bound: Option<usize>, f: impl Fn(Promotion) + Sync + Send + 'static) {
+    let f = std::sync::Arc::new(f);
+    for promotion in [Promotion::DirtyLen, Promotion::AfterMisses(1)] {
+        let mut builder = loom::model::Builder::new();
+        if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
+            builder.preemption_bound = bound;
+        }
+        let count = std::sync::Arc::new(AtomicUsize::new(0));
+        let (f2, c2) = (f.clone(), count.clone());
+        builder.check(move || {
+            c2.fetch_add(1, Ordering::Relaxed);
+            f2(promotion)
+        });
+        let n = count.load(Ordering::Relaxed);
+        println!("loom model {name} ({promotion:?}): {n} executions");
+    }
+}
+
+fn new_map(promotion: Promotion) -> Map {
+    SyncMap::builder()
+        .hasher(Hasher::default())
+        .promotion(promotion)
+        .build()
+}
+
+/// A map where `key` is in the read map (inserted, then promoted by a lookup).
+fn with_read_key(promotion: Promotion, values: &Values, key: u32, v: u32) -> Map {
+    let map = new_map(promotion);
+    map.insert(key, values.make(v));
+    // One miss promotes a one-key dirty map under either rule.
+    assert!(map.get(&key).is_some());
+    assert_eq!(map.view().dirty, None, "setup: {key} promoted");
+    map
+}
+
+/// Checks invariants, drops the map and checks that no value outlives it.
+fn finish(map: Arc<Map>, values: &Values) {
+    let map = Arc::try_unwrap(map).unwrap_or_else(|_| panic!("threads joined"));
+    if let Err(e) = map.check_invariants() {
+        panic!("invariants: {e}\n{:?}", map.view());
+    }
+    drop(map);
+    assert_eq!(values.live(), 0, "live values after dropping the map");
+}
+
+fn get(map: &Map, k: u32) -> Option<u32> {
+    map.get(&k).map(|v| v.v)
+}
+
+fn contents(map: &Map) -> Vec<(u32, u32)> {
+    let mut items = Vec::new();
+    let _ = map.for_each(|k, v| {
+        items.push((*k, v.v));
+        ControlFlow::<()>::Continue(())
+    });
+    items.sort_unstable();
+    items
+}
+
+/// Entry state machine: value → value (store), value → deleted (remove), deleted → value
+/// (store), raced on a key in the read map.
+#[test]
+fn entry_state_machine() {
+    model("entry_state_machine", None, |promotion| {
+        let values = Values::new();
+        let map = Arc::new(with_read_key(promotion, &values, 1, 10));
+        let (m, vs) = (map.clone(), values.clone());
+        let a = thread::spawn(move || {
+            let prev = m.insert(1, vs.make(11)).map(|v| v.v);
+            let removed = m.remove(&1).map(|v| v.v);
+            (prev, removed)
+        });
+        let (m, vs) = (map.clone(), values.clone());
+        let b = thread::spawn(move || m.insert(1, vs.make(12)).map(|v| v.v));
+        let (prev_a, removed_a) = a.join().unwrap();
+        let prev_b = b.join().unwrap();
+        let last = get(&map, 1);
+        // Linearizations: B first, A's two ops, or A's two ops around B, or A then B.
+        match (prev_a, removed_a, prev_b, last) {
+            (Some(12), Some(11), Some(10), None) => {}
+            (Some(10), Some(12), Some(11), None) => {}
+            (Some(10), Some(11), None, Some(12)) => {}
+            other => panic!("not linearizable: {other:?}"),
+        }
+        assert_eq!(map.len(), usize::from(last.is_some()));
+        finish(map, &values);
+    });
+}
+
+/// Promotion (a lookup's miss) racing a write of the same key and of a new key.
+#[test]
+fn promotion_racing_write() {
+    model("promotion_racing_write", None, |promotion| {
+        let values = Values::new();
+        let map = new_map(promotion);
+        map.insert(1, values.make(10)); // only in the dirty map
+        let map = Arc::new(map);
+        let m = map.clone();
+        let a = thread::spawn(move || get(&m, 1));
+        let (m, vs) = (map.clone(), values.clone());
+        let b = thread::spawn(move || {
+            let prev = m.insert(1, vs.make(11)).map(|v| v.v);
+            let new = m.insert(2, vs.make(20)).map(|v| v.v);
+            (prev, new)
+        });
+        let seen = a.join().unwrap();
+        assert_eq!(b.join().unwrap(), (Some(10), None));
+        assert!(matches!(seen, Some(10) | Some(11)), "get saw {seen:?}");
+        assert_eq!(contents(&map), [(1, 11), (2, 20)]);
+        assert_eq!(map.len(), 2);
+        finish(map, &values);
+    });
+}
+
+/// Delete racing the dirty rebuild (deleted → expunged) and a store of the same key
+/// (expunged → value under the lock), on a key in the read map.
+#[test]
+fn delete_racing_rebuild_and_store() {
+    model("delete_racing_rebuild_and_store", Some(4), |promotion| {
+        let values = Values::new();
+        let map = Arc::new(with_read_key(promotion, &values, 1, 10));
+        let m = map.clone();
+        let a = thread::spawn(move || m.remove(&1).map(|v| v.v));
+        let (m, vs) = (map.clone(), values.clone());
+        // A new key: rebuilds the dirty map from the read map, expunging 1 if it is deleted.
+        let b = thread::spawn(move || m.insert(2, vs.make(20)).is_none());
+        let (m, vs) = (map.clone(), values.clone());
+        let c = thread::spawn(move || m.insert(1, vs.make(11)).map(|v| v.v));
+        let removed = a.join().unwrap();
+        assert!(b.join().unwrap());
+        let prev_c = c.join().unwrap();
+        let last = get(&map, 1);
+        match (removed, prev_c, last) {
+            // remove, then store
+            (Some(10), None, Some(11)) => {}
+            // store, then remove
+            (Some(11), Some(10), None) => {}
+            other => panic!("not linearizable: {other:?}"),
+        }
+        assert_eq!(get(&map, 2), Some(20));
+        assert_eq!(map.len(), 1 + usize::from(last.is_some()));
+        // Both keys must survive promotions and rebuilds that follow.
+        map.insert(3, values.make(30));
+        for _ in 0..3 {
+            let _ = get(&map, 3);
+        }
+        assert_eq!(get(&map, 1), last);
+        assert_eq!(get(&map, 2), Some(20));
+        finish(map, &values);
+    });
+}
+
+/// The deleted → expunged → value path done sequentially first, then a lock-free store
+/// racing the unexpunging store: the expunged entry must be revived exactly once.
+#[test]
+fn store_racing_store_on_expunged() {
+    model("store_racing_store_on_expunged", None, |promotion| {
+        let values = Values::new();
+        let map = with_read_key(promotion, &values, 1, 10);
+        assert!(map.remove(&1).is_some());
+        map.insert(2, values.make(20)); // rebuild: 1 becomes expunged
+        assert_eq!(map.view().read, [(1, EntryState::Expunged)]);
+        let map = Arc::new(map);
+        let (m, vs) = (map.clone(), values.clone());
+        let a = thread::spawn(move || m.insert(1, vs.make(11)).map(|v| v.v));
+        let (m, vs) = (map.clone(), values.clone());
+        let b = thread::spawn(move || m.insert(1, vs.make(12)).map(|v| v.v));
+        let (pa, pb) = (a.join().unwrap(), b.join().unwrap());
+        let last = get(&map, 1);
+        match (pa, pb, last) {
+            (None, Some(11), Some(12)) | (Some(12), None, Some(11)) => {}
+            other => panic!("not linearizable: {other:?}"),
+        }
+        // A promotion must carry the revived entry.
+        map.insert(3, values.make(30));
+        for _ in 0..3 {
+            let _ = get(&map, 3);
+        }
+        assert_eq!(get(&map, 1), last);
+        assert_eq!(map.len(), 3);
+        finish(map, &values);
+    });
+}
+
+/// `try_insert` racing itself on an absent key and on a deleted read-map key: exactly one wins,
+/// and the loser sees the winner's value and gets its own back.
+#[test]
+fn load_or_store_racing_itself() {
+    for deleted_first in [false, true] {
+        model("load_or_store_racing_itself", None, move |promotion| {
+            let values = Values::new();
+            let map = if deleted_first {
+                let map = with_read_key(promotion, &values, 1, 10);
+                assert!(map.remove(&1).is_some());
+                map
+            } else {
+                new_map(promotion)
+            };
+            let map = Arc::new(map);
+            let spawn = |v: u32| {
+                let (m, vs) = (map.clone(), values.clone());
+                thread::spawn(move || match m.try_insert(1, vs.make(v)) {
+                    Ok(stored) => Ok(stored.v),
+                    Err(e) => Err((e.existing.v, e.value.v)),
+                })
+            };
+            let (a, b) = (spawn(11), spawn(12));
+            let (ra, rb) = (a.join().unwrap(), b.join().unwrap());
+            let winner = match (ra, rb) {
+                (Ok(11), Err((11, 12))) => 11,
+                (Err((12, 11)), Ok(12)) => 12,
+                other => panic!("not exactly one winner: {other:?}"),
+            };
+            assert_eq!(get(&map, 1), Some(winner));
+            assert_eq!(map.len(), 1);
+            finish(map, &values);
+        });
+    }
+}
+
+/// `compare_and_swap` racing `remove`, with the key in the read map and only in the dirty map.
+#[test]
+fn compare_exchange_racing_remove() {
+    for in_read in [true, false] {
+        model("compare_exchange_racing_remove", None, move |promotion| {
+            let values = Values::new();
+            let map = if in_read {
+                with_read_key(promotion, &values, 1, 10)
+            } else {
+                let map = new_map(promotion);
+                map.insert(1, values.make(10));
+                map
+            };
+            let map = Arc::new(map);
+            let (m, vs) = (map.clone(), values.clone());
+            let a = thread::spawn(move || {
+                let expected = vs.make(10);
+                match m.compare_and_swap(&1, &expected, vs.make(11)) {
+                    Ok(prev) => Ok(prev.v),
+                    Err(new) => Err(new.v),
+                }
+            });
+            let m = map.clone();
+            let b = thread::spawn(move || m.remove(&1).map(|v| v.v));
+            let (ra, rb) = (a.join().unwrap(), b.join().unwrap());
+            match (ra, rb) {
+                (Ok(10), Some(11)) | (Err(11), Some(10)) => {}
+                other => panic!("not linearizable: {other:?}"),
+            }
+            assert_eq!(get(&map, 1), None);
+            assert_eq!(map.len(), 0);
+            finish(map, &values);
+        });
+    }
+}
+
+/// `compare_and_remove` racing `compare_and_swap` from the same expected value: one wins.
+#[test]
+fn compare_remove_racing_compare_swap() {
+    model("compare_remove_racing_compare_swap", None, |promotion| {
+        let values = Values::new();
+        let map = Arc::new(with_read_key(promotion, &values, 1, 10));
+        let (m, vs) = (map.clone(), values.clone());
+        let a = thread::spawn(move || {
+            m.compare_and_swap(&1, &vs.make(10), vs.make(11))
+                .map(|p| p.v)
+                .map_err(|n| n.v)
+        });
+        let (m, vs) = (map.clone(), values.clone());
+        let b = thread::spawn(move || m.compare_and_remove(&1, &vs.make(10)).map(|v| v.v));
+        let (ra, rb) = (a.join().unwrap(), b.join().unwrap());
+        let last = get(&map, 1);
+        match (ra, rb, last) {
+            (Ok(10), None, Some(11)) | (Err(11), Some(10), None) => {}
+            other => panic!("not exactly one winner: {other:?}"),
+        }
+        assert_eq!(map.len(), usize::from(last.is_some()));
+        finish(map, &values);
+    });
+}
+
+/// Iteration racing an insert of a new key and a promotion: no key twice, every key present
+/// for the whole walk visited, each value one the key had.
+#[test]
+fn iteration_racing_insert_and_promotion() {
+    model("iteration_racing_insert_and_promotion", None, |promotion| {
+        let values = Values::new();
+        let map = with_read_key(promotion, &values, 1, 10);
+        map.insert(2, values.make(20)); // dirty only: amended
+        let map = Arc::new(map);
+        let m = map.clone();
+        let a = thread::spawn(move || {
+            let mut seen = Vec::new();
+            for (k, v) in m.iter() {
+                seen.push((k, v.v));
+            }
+            seen
+        });
+        let (m, vs) = (map.clone(), values.clone());
+        let b = thread::spawn(move || {
+            m.insert(3, vs.make(30));
+            // A lookup of a dirty-only key: a miss, and a promotion under AfterMisses(1).
+            get(&m, 2)
+        });
+        let mut seen = a.join().unwrap();
+        assert_eq!(b.join().unwrap(), Some(20));
+        let n = seen.len();
+        seen.sort_unstable();
+        seen.dedup_by_key(|(k, _)| *k);
+        assert_eq!(seen.len(), n, "a key visited twice");
+        assert!(
+            seen.contains(&(1, 10)) && seen.contains(&(2, 20)),
+            "{seen:?}"
+        );
+        assert!(seen
+            .iter()
+            .all(|kv| [(1, 10), (2, 20), (3, 30)].contains(kv)));
+        assert_eq!(contents(&map), [(1, 10), (2, 20), (3, 30)]);
+        assert_eq!(map.len(), 3);
+        finish(map, &values);
+    });
+}
+
+/// `clear` racing inserts of a new key and of an existing key: each insert lands before the
+/// clear (and is removed) or after it (and stays); `len` follows.
+#[test]
+fn clear_racing_insert() {
+    model("clear_racing_insert", None, |promotion| {
+        let values = Values::new();
+        let map = with_read_key(promotion, &values, 1, 10);
+        let map = Arc::new(map);
+        let m = map.clone();
+        let a = thread::spawn(move || m.clear());
+        let (m, vs) = (map.clone(), values.clone());
+        let b = thread::spawn(move || {
+            let p1 = m.insert(1, vs.make(11)).map(|v| v.v);
+            let p2 = m.insert(2, vs.make(20)).map(|v| v.v);
+            (p1, p2)
+        });
+        a.join().unwrap();
+        let (p1, p2) = b.join().unwrap();
+        assert_eq!(p2, None);
+        let items = contents(&map);
+        // Clear before B's first insert, between the two, or after both.
+        let ok = match p1 {
+            None => items == [(1, 11), (2, 20)],
+            Some(10) => items == [(2, 20)] || items.is_empty(),
+            _ => false,
+        };
+        assert!(ok, "not linearizable: p1={p1:?}, contents={items:?}");
+        assert_eq!(map.len(), items.len(), "len after clear race");
+        finish(map, &values);
+    });
+}
