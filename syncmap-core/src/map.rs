@@ -344,7 +344,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash(key);
-        let (entry, generation) = {
+        {
             let read = self.read.load();
             if let Some(bucket) = read.table.find(hash, key) {
                 let removed = bucket.entry.delete();
@@ -356,30 +356,33 @@ where
             if !read.amended() {
                 return None;
             }
-            drop(read);
-            self.locked(|dirty, garbage| {
-                let read = self.read.load();
-                if let Some(bucket) = read.table.find(hash, key) {
-                    return Some((Arc::clone(&bucket.entry), Arc::clone(&read.len)));
-                }
-                if !read.amended() {
-                    return None;
-                }
+        }
+        self.locked(|dirty, garbage| {
+            let read = self.read.load();
+            let entry = if let Some(bucket) = read.table.find(hash, key) {
+                Arc::clone(&bucket.entry)
+            } else if !read.amended() {
+                return None;
+            } else {
                 let removed = dirty.table.as_mut().and_then(|t| t.swap_remove(hash, key));
-                let found = removed.map(|bucket| {
+                let entry = removed.map(|bucket| {
                     let entry = Arc::clone(&bucket.entry);
                     garbage.buckets.push(bucket);
-                    (entry, Arc::clone(&read.len))
+                    entry
                 });
                 miss_locked(&self.read, dirty, self.config.promotion, garbage);
-                found
-            })?
-        };
-        let removed = entry.delete();
-        if removed.is_some() {
-            generation.fetch_add(-1, crate::primitive::Ordering::Relaxed);
-        }
-        removed
+                entry?
+            };
+            // Delete under the lock (`delete` runs no user code): the removed bucket's key is
+            // dropped after the lock is released, and if that `Drop` panics the key must not be
+            // left unlinked from the dirty map yet still counted in `len` (issue 5, faults.rs
+            // `remove from dirty_only`, key Drop fault at call 1).
+            let removed = entry.delete();
+            if removed.is_some() {
+                read.add_len(-1);
+            }
+            removed
+        })
     }
 
     /// Replaces the value of `key` with `new` if its value equals `current` (Go's
@@ -614,6 +617,10 @@ where
                         if previous.is_none() {
                             read.add_len(1);
                         }
+                        // Drop the key before returning: a panic in a `Drop` of a local that
+                        // runs after the return value is built leaks that value
+                        // (rust-lang/rust#47949); see faults.rs.
+                        drop(key);
                         return previous;
                     }
                     Err(value) => value,
@@ -671,10 +678,12 @@ where
                 Some(bucket) => match bucket.entry.try_load_or_store(value) {
                     LoadOrStore::Stored(stored) => {
                         read.add_len(1);
+                        drop(key); // before the return value is built: see `insert`
                         return Ok(stored);
                     }
                     LoadOrStore::Loaded(existing, value) => {
-                        return Err(OccupiedError { existing, value })
+                        drop(key);
+                        return Err(OccupiedError { existing, value });
                     }
                     LoadOrStore::Expunged(value) => value,
                 },
@@ -755,6 +764,7 @@ where
     /// ```
     pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> Ref<V> {
         if let Some(present) = self.get(&key) {
+            drop(key); // before the return value is built: see `insert`
             return present;
         }
         self.get_or_insert(key, f())
