@@ -1,0 +1,175 @@
+//! Entry-state and promotion tests sized for miri (issue 5, part 4).
+//!
+//! They run in the normal test run too, but exist to be run under miri, which checks every
+//! unsafe step (arc-swap's debt lists, the `Slot` pointer tagging, `Arc` reference counts) for
+//! undefined behaviour, use-after-free and leaks, and explores thread interleavings:
+//! `cargo +nightly miri test -p syncmap-core --test miri` with
+//! `MIRIFLAGS=-Zmiri-many-seeds=0..N` (see `.ci/sanitizers.sh`). Sizes shrink under `cfg(miri)`.
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use syncmap_core::{EntryState, Promotion, Ref, SyncMap};
+
+/// A value that counts its live copies.
+#[derive(Debug)]
+struct Counted(u32, Arc<AtomicIsize>);
+
+impl Counted {
+    fn new(v: u32, live: &Arc<AtomicIsize>) -> Self {
+        live.fetch_add(1, Ordering::SeqCst);
+        Counted(v, Arc::clone(live))
+    }
+}
+
+impl PartialEq for Counted {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        assert!(self.1.fetch_sub(1, Ordering::SeqCst) > 0, "dropped twice");
+    }
+}
+
+fn state_of(map: &SyncMap<u32, Counted>, key: u32) -> (Option<EntryState>, Option<bool>) {
+    let view = map.view();
+    let read = view.read.iter().find(|(k, _)| *k == key).map(|(_, s)| *s);
+    let dirty = view
+        .dirty
+        .as_ref()
+        .map(|d| d.iter().any(|(k, _)| *k == key));
+    (read, dirty)
+}
+
+/// Walks one entry through every transition of the state machine, checking the state, the
+/// invariants and the live-value count after each step.
+#[test]
+fn entry_state_machine_walk() {
+    let live = Arc::new(AtomicIsize::new(0));
+    {
+        let map: SyncMap<u32, Counted> = SyncMap::new();
+        let v = |n| Counted::new(n, &live);
+        map.insert(1, v(10)); // new key: dirty only
+        assert_eq!(state_of(&map, 1), (None, Some(true)));
+        assert_eq!(map.get(&1).map(|x| x.0), Some(10)); // miss: promote (1 ≥ 1)
+        assert_eq!(state_of(&map, 1), (Some(EntryState::Value), None));
+        // value → value, lock-free; a Ref to the old value stays valid.
+        let old: Ref<Counted> = map.get(&1).unwrap();
+        assert_eq!(map.insert(1, v(11)).map(|x| x.0), Some(10));
+        assert_eq!(old.0, 10);
+        drop(old);
+        // value → deleted.
+        assert_eq!(map.remove(&1).map(|x| x.0), Some(11));
+        assert_eq!(state_of(&map, 1), (Some(EntryState::Deleted), None));
+        // deleted → expunged: a new key rebuilds the dirty map without 1.
+        map.insert(2, v(20));
+        assert_eq!(state_of(&map, 1), (Some(EntryState::Expunged), Some(false)));
+        map.check_invariants().unwrap();
+        // expunged → deleted → value, under the lock, and back into the dirty map.
+        assert!(map.insert(1, v(12)).is_none());
+        assert_eq!(state_of(&map, 1), (Some(EntryState::Value), Some(true)));
+        map.check_invariants().unwrap();
+        // deleted → value, lock-free, via try_insert.
+        assert!(map.remove(&1).is_some());
+        assert_eq!(map.try_insert(1, v(13)).map(|r| r.0).ok(), Some(13));
+        // compare-and-swap and compare-and-remove.
+        let new = v(14);
+        assert!(map.compare_and_swap(&1, &v(13), new).is_ok());
+        assert!(map.compare_and_remove(&1, &v(99)).is_none());
+        assert_eq!(map.compare_and_remove(&1, &v(14)).map(|x| x.0), Some(14));
+        map.check_invariants().unwrap();
+        // A promotion drops the expunged and deleted entries' keys from the read map.
+        for _ in 0..3 {
+            let _ = map.get(&2);
+        }
+        map.check_invariants().unwrap();
+        assert_eq!(map.len(), 1);
+        // Refs and Arcs outlive clear and the map itself.
+        let kept = map.get_arc(&2).unwrap();
+        map.clear();
+        assert_eq!(kept.0, 20);
+        drop(map);
+        assert_eq!(kept.0, 20);
+        assert_eq!(live.load(Ordering::SeqCst), 1);
+    }
+    assert_eq!(live.load(Ordering::SeqCst), 0, "leaked values");
+}
+
+/// Repeated promotion / rebuild cycles with deletions in between, under both rules.
+#[test]
+fn promotion_and_rebuild_cycles() {
+    let n: u32 = if cfg!(miri) { 12 } else { 200 };
+    for promotion in [Promotion::DirtyLen, Promotion::AfterMisses(1)] {
+        let live = Arc::new(AtomicIsize::new(0));
+        let map: SyncMap<u32, Counted> = SyncMap::builder().promotion(promotion).build();
+        for round in 0..4u32 {
+            for k in 0..n {
+                map.insert(k + round * n / 2, Counted::new(k, &live));
+            }
+            for k in (0..n).step_by(3) {
+                map.remove(&(k + round * n / 2));
+            }
+            for k in 0..n * 2 {
+                let _ = map.get(&k);
+            }
+            map.check_invariants().unwrap();
+            let mut walked = 0;
+            let _ = map.for_each(|_, _| {
+                walked += 1;
+                ControlFlow::<()>::Continue(())
+            });
+            assert_eq!(walked, map.len());
+        }
+        let stats = map.stats();
+        assert!(
+            stats.promotions > 0 && stats.dirty_rebuilds > 0,
+            "{stats:?}"
+        );
+        drop(map);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+    }
+}
+
+/// A few threads racing on a handful of keys with constant promotion; under miri each seed
+/// explores a different interleaving.
+#[test]
+fn small_concurrent_mix() {
+    let ops: u32 = if cfg!(miri) { 40 } else { 2_000 };
+    let live = Arc::new(AtomicIsize::new(0));
+    let map: SyncMap<u32, Counted> = SyncMap::builder()
+        .promotion(Promotion::AfterMisses(1))
+        .build();
+    thread::scope(|s| {
+        for t in 0..3u32 {
+            let (map, live) = (&map, &live);
+            s.spawn(move || {
+                for i in 0..ops {
+                    let k = (i * 7 + t) % 5;
+                    match (i + t) % 6 {
+                        0 => drop(map.insert(k, Counted::new(i, live))),
+                        1 => drop(map.get(&k)),
+                        2 => drop(map.remove(&k)),
+                        3 => drop(map.try_insert(k + 5, Counted::new(i, live))),
+                        4 => {
+                            let _ = map.iter().count();
+                        }
+                        _ => {
+                            if i % 20 == 5 {
+                                map.clear();
+                            } else {
+                                drop(map.compare_and_remove(&k, &Counted::new(i - 1, live)));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    map.check_invariants().unwrap();
+    drop(map);
+    assert_eq!(live.load(Ordering::SeqCst), 0);
+}
