@@ -1,0 +1,401 @@
+//! `cargo run --release -p syncmap-bench -- [--quick] [--out DIR] [--go FILE] [--only SECTIONS]`
+//!
+//! Runs every section and writes `DIR/results.md` (markdown tables, every peer with the speedup
+//! of `SyncMap` over it) and `DIR/chart.svg`. DIR defaults to `target/bench`; FILE (Go's own
+//! figures, from `syncmap-bench/scripts/go-bench.sh`) to `DIR/go-1.19.txt`. SECTIONS is a
+//! comma-separated subset of `read,go,mix,patho,mem`.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::time::Duration;
+use syncmap_bench::maps::{BenchMap, Dash, Hasher, MutexMap, Ours, Papaya, RwLockMap, SccIndex};
+use syncmap_bench::report::{svg, Table};
+use syncmap_bench::{go, memory, mixes, pathology, timing};
+
+#[global_allocator]
+static ALLOC: memory::CountingAlloc = memory::CountingAlloc;
+
+type Std = std::hash::RandomState;
+type Fold = foldhash::fast::RandomState;
+
+struct Options {
+    quick: bool,
+    benchtime: Duration,
+    threads: Vec<usize>,
+    only: Vec<String>,
+    filter: Option<String>,
+}
+
+impl Options {
+    fn wants(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
+}
+
+/// Calls `$f::<Map<$s>>($args)` for every map, in column order.
+macro_rules! each_map {
+    ($s:ty, $f:ident ( $($arg:expr),* )) => {
+        vec![
+            $f::<Ours<$s>>($($arg),*),
+            $f::<RwLockMap<$s>>($($arg),*),
+            $f::<MutexMap<$s>>($($arg),*),
+            $f::<Dash<$s>>($($arg),*),
+            $f::<Papaya<$s>>($($arg),*),
+            $f::<SccIndex<$s>>($($arg),*),
+        ]
+    };
+}
+
+fn names<S: Hasher>() -> Vec<String> {
+    fn name<M: BenchMap>() -> String {
+        M::NAME.to_string()
+    }
+    each_map!(S, name())
+}
+
+fn go_one<M: BenchMap>(index: usize, threads: usize, benchtime: Duration) -> Option<f64> {
+    let bench = go::all::<M>().swap_remove(index);
+    let make = || {
+        let m = M::new();
+        (bench.setup)(&m);
+        m
+    };
+    Some(timing::go_style(&make, threads, benchtime, &bench.per_g))
+}
+
+fn go_section<S: Hasher>(opts: &Options, go_figures: &[(String, usize, f64)]) -> Vec<Table> {
+    let benches = go::all::<Ours<S>>();
+    let mut tables = Vec::new();
+    for &threads in &opts.threads {
+        let mut columns = names::<S>();
+        columns.push("Go 1.19 sync.Map".into());
+        tables.push(Table {
+            title: format!(
+                "Go's map benchmarks, {} hasher, {threads} thread(s)",
+                S::NAME
+            ),
+            unit: "ns/op",
+            higher_is_better: false,
+            columns,
+            rows: Vec::new(),
+        });
+    }
+    for (index, bench) in benches.iter().enumerate() {
+        if opts
+            .filter
+            .as_ref()
+            .is_some_and(|f| !bench.name.contains(f.as_str()))
+        {
+            continue;
+        }
+        for (t, &threads) in opts.threads.iter().enumerate() {
+            let mut row = each_map!(S, go_one(index, threads, opts.benchtime));
+            let go = go_figures
+                .iter()
+                .find(|(name, procs, _)| name == bench.name && *procs == threads)
+                .map(|(_, _, ns)| *ns);
+            row.push(go);
+            eprintln!("go {} {} t={threads}: {row:.1?}", S::NAME, bench.name);
+            tables[t].rows.push((bench.name.to_string(), row));
+        }
+    }
+    tables
+}
+
+fn read_hit_one<M: BenchMap>(threads: usize, benchtime: Duration) -> Option<f64> {
+    let make = || {
+        let m = M::new();
+        for i in 0..1024 {
+            m.store(i, i);
+        }
+        for i in 0..2048 {
+            black_box(m.load(i % 1024));
+        }
+        m
+    };
+    Some(timing::go_style(
+        &make,
+        threads,
+        benchtime,
+        &|m: &M, i, n| {
+            for i in i..i + n {
+                black_box(m.load(i & 1023));
+            }
+        },
+    ))
+}
+
+fn read_hit_plain<S: Hasher>(benchtime: Duration) -> f64 {
+    let make = || {
+        let mut m: std::collections::HashMap<u64, u64, S> = Default::default();
+        for i in 0..1024 {
+            m.insert(i, i);
+        }
+        m
+    };
+    timing::go_style(&make, 1, benchtime, &|m, i, n| {
+        for i in i..i + n {
+            black_box(m.get(&(i & 1023)).copied());
+        }
+    })
+}
+
+fn read_section<S: Hasher>(opts: &Options, table: &mut Table) {
+    for &threads in &opts.threads {
+        // Interleave: plain HashMap, then every map, twice; keep the best of each.
+        let mut best: Vec<Option<f64>> = Vec::new();
+        for _round in 0..2 {
+            let mut row = each_map!(S, read_hit_one(threads, opts.benchtime));
+            let plain = if threads == 1 {
+                Some(read_hit_plain::<S>(opts.benchtime))
+            } else {
+                None
+            };
+            row.insert(1, plain);
+            if best.is_empty() {
+                best = row;
+            } else {
+                for (b, r) in best.iter_mut().zip(row) {
+                    if let (Some(b), Some(r)) = (b.as_mut(), r) {
+                        *b = b.min(r);
+                    }
+                }
+            }
+        }
+        eprintln!("read hit {} t={threads}: {best:.2?}", S::NAME);
+        table
+            .rows
+            .push((format!("{} hasher, {threads} thread(s)", S::NAME), best));
+    }
+}
+
+fn mix_one<M: BenchMap>(mix: mixes::Mix, log2: u32, threads: usize, prime: bool) -> Option<f64> {
+    Some(mixes::run::<M>(mix, log2, threads, prime))
+}
+
+fn mix_section<S: Hasher>(opts: &Options) -> Table {
+    let log2 = if opts.quick { 16 } else { 20 };
+    let mut table = Table {
+        title: format!(
+            "conc-map-bench mixes, 2^{log2} slots, {} hasher (primed = prefilled keys read once before timing)",
+            S::NAME
+        ),
+        unit: "Mops/s",
+        higher_is_better: true,
+        columns: names::<S>(),
+        rows: Vec::new(),
+    };
+    for mix in mixes::MIXES {
+        for &threads in &opts.threads {
+            let primes: &[bool] = if mix.prefill > 0.0 {
+                &[true, false]
+            } else {
+                &[false]
+            };
+            for &prime in primes {
+                let row = each_map!(S, mix_one(mix, log2, threads, prime));
+                let name = format!(
+                    "{}{}, {threads} thread(s)",
+                    mix.name,
+                    if mix.prefill > 0.0 && !prime {
+                        " (unprimed)"
+                    } else {
+                        ""
+                    }
+                );
+                eprintln!("mix {} {name}: {row:.2?}", S::NAME);
+                table.rows.push((name, row));
+            }
+        }
+    }
+    table
+}
+
+fn patho_range<M: BenchMap>(n: u64) -> Option<f64> {
+    Some(pathology::insert_then_early_exit_range::<M>(n).as_secs_f64() * 1e3)
+}
+
+fn patho_missing<M: BenchMap>(n: u64) -> Option<f64> {
+    Some(pathology::insert_then_missing_load::<M>(n).as_secs_f64() * 1e3)
+}
+
+fn patho_section<S: Hasher>(opts: &Options) -> Vec<Table> {
+    let mut range = Table {
+        title: format!(
+            "Pathology: n unique inserts, each followed by a Range that stops at once; total, {} hasher, 1 thread (Go 1.19: 44 ms at 1k, 0.63 s at 4k, 14.7 s at 16k, 68.5 s at 32k)",
+            S::NAME
+        ),
+        unit: "ms",
+        higher_is_better: false,
+        columns: names::<S>(),
+        rows: Vec::new(),
+    };
+    let mut missing = Table {
+        title: format!(
+            "Pathology: n unique inserts, each followed by a Load of a missing key; total, {} hasher, 1 thread",
+            S::NAME
+        ),
+        ..range.clone()
+    };
+    for n in pathology::sizes(opts.quick) {
+        let row = each_map!(S, patho_range(n));
+        eprintln!("range-after-insert n={n}: {row:.2?}");
+        range.rows.push((format!("n = {n}"), row));
+        let row = each_map!(S, patho_missing(n));
+        eprintln!("missing-after-insert n={n}: {row:.2?}");
+        missing.rows.push((format!("n = {n}"), row));
+    }
+    vec![range, missing]
+}
+
+fn mem_one<M: BenchMap>(n: u64) -> memory::Footprint {
+    memory::footprint::<M>(n)
+}
+
+fn mem_section(opts: &Options) -> Table {
+    let n = 1_000_000;
+    memory::counting(true);
+    let mut prints = each_map!(Std, mem_one(n));
+    prints.insert(1, memory::footprint_std::<Std>(n));
+    memory::counting(false);
+    let mut columns = names::<Std>();
+    columns.insert(1, "HashMap (no lock)".into());
+    let _ = opts;
+    let row = |f: fn(&memory::Footprint) -> f64| prints.iter().map(|p| Some(f(p))).collect();
+    Table {
+        title: format!("Memory, u64 → u64, std hasher, {n} entries (requested heap bytes)"),
+        unit: "bytes",
+        higher_is_better: false,
+        columns,
+        rows: vec![
+            ("bytes per entry".into(), row(|p| p.per_entry)),
+            ("empty map".into(), row(|p| p.empty as f64)),
+            (
+                "after removing all (SyncMap: + one new key and its promotion)".into(),
+                row(|p| p.after_delete_all as f64),
+            ),
+        ],
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut quick = false;
+    let mut out_dir = std::path::PathBuf::from("target/bench");
+    let mut go_file = None;
+    let mut only = Vec::new();
+    let mut filter = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--out" => out_dir = args.next().expect("--out DIR").into(),
+            "--go" => go_file = Some(std::path::PathBuf::from(args.next().expect("--go FILE"))),
+            "--only" => {
+                only = args
+                    .next()
+                    .expect("--only SECTIONS")
+                    .split(',')
+                    .map(str::to_string)
+                    .collect()
+            }
+            "--filter" => filter = args.next(),
+            "-h" | "--help" => {
+                println!("usage: syncmap-bench [--quick] [--out DIR] [--go FILE] [--only read,go,mix,patho,mem] [--filter NAME]");
+                return;
+            }
+            other => panic!("unknown argument {other:?} (try --help)"),
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut threads = vec![1];
+    while threads.last().unwrap() * 2 <= cores {
+        threads.push(threads.last().unwrap() * 2);
+    }
+    let opts = Options {
+        quick,
+        benchtime: Duration::from_millis(if quick { 20 } else { 200 }),
+        threads,
+        only,
+        filter,
+    };
+    let go_file = go_file.unwrap_or_else(|| out_dir.join("go-1.19.txt"));
+    let go_figures = std::fs::read_to_string(&go_file)
+        .map(|text| syncmap_bench::parse_go_output(&text))
+        .unwrap_or_else(|_| {
+            eprintln!(
+                "no Go figures at {} (run syncmap-bench/scripts/go-bench.sh)",
+                go_file.display()
+            );
+            Vec::new()
+        });
+
+    let started = std::time::Instant::now();
+    let mut tables: Vec<Table> = Vec::new();
+    if opts.wants("read") {
+        let mut columns = names::<Std>();
+        columns.insert(1, "HashMap::get (no lock)".into());
+        let mut table = Table {
+            title: "Read hit: Load of a present key, 1024 keys (best of 2 interleaved rounds)"
+                .into(),
+            unit: "ns/op",
+            higher_is_better: false,
+            columns,
+            rows: Vec::new(),
+        };
+        read_section::<Std>(&opts, &mut table);
+        read_section::<Fold>(&opts, &mut table);
+        tables.push(table);
+    }
+    if opts.wants("go") {
+        tables.extend(go_section::<Fold>(&opts, &go_figures));
+        tables.extend(go_section::<Std>(&opts, &go_figures));
+    }
+    if opts.wants("mix") {
+        tables.push(mix_section::<Std>(&opts));
+        tables.push(mix_section::<Fold>(&opts));
+    }
+    if opts.wants("patho") {
+        tables.extend(patho_section::<Std>(&opts));
+    }
+    if opts.wants("mem") {
+        tables.push(mem_section(&opts));
+    }
+
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "Each peer's cell: its figure (how many times faster SyncMap is; **bold** below 1×: the peer is faster).\n"
+    );
+    for t in &tables {
+        md.push_str(&t.markdown());
+        md.push('\n');
+    }
+    let _ = writeln!(
+        md,
+        "_{} mode, benchtime {:?}, threads {:?}, took {:.0} s_",
+        if quick { "quick" } else { "full" },
+        opts.benchtime,
+        opts.threads,
+        started.elapsed().as_secs_f64()
+    );
+    std::fs::create_dir_all(&out_dir).expect("create output directory");
+    std::fs::write(out_dir.join("results.md"), &md).expect("write results.md");
+    let charted: Vec<&Table> = tables
+        .iter()
+        .filter(|t| t.rows.len() > 1 || t.unit != "bytes")
+        .collect();
+    std::fs::write(
+        out_dir.join("chart.svg"),
+        svg(
+            "How many times faster SyncMap is than each peer (log scale; right of the axis: SyncMap faster)",
+            &charted,
+        ),
+    )
+    .expect("write chart.svg");
+    println!("{md}");
+    eprintln!(
+        "wrote {} and {}",
+        out_dir.join("results.md").display(),
+        out_dir.join("chart.svg").display()
+    );
+}

@@ -1,0 +1,70 @@
+//! The timing loop: Go's `testing.B` iteration scaling and `RunParallel` work split.
+
+use std::hint::black_box;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+/// Runs `per_thread(map, start, count)` on `threads` threads, as Go's `RunParallel` does: thread
+/// `t` works on keys from `t * n`, and the `n` iterations are split evenly. Returns the wall
+/// time from the moment all threads are released until the last one finishes.
+pub fn run_parallel<M: Sync>(
+    map: &M,
+    threads: usize,
+    n: u64,
+    per_thread: &(dyn Fn(&M, u64, u64) + Sync),
+) -> Duration {
+    if threads == 1 {
+        let start = Instant::now();
+        per_thread(map, 0, n);
+        return start.elapsed();
+    }
+    let barrier = Barrier::new(threads + 1);
+    std::thread::scope(|s| {
+        let share = n / threads as u64;
+        let handles: Vec<_> = (0..threads as u64)
+            .map(|t| {
+                let barrier = &barrier;
+                let count = if t == 0 {
+                    n - share * (threads as u64 - 1)
+                } else {
+                    share
+                };
+                s.spawn(move || {
+                    barrier.wait();
+                    per_thread(map, t * n, count);
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        for h in handles {
+            h.join().expect("benchmark thread panicked");
+        }
+        start.elapsed()
+    })
+}
+
+/// Go's `b.N` scaling: runs with n = 1, then predicts the n that fills `benchtime` (growing at
+/// most 100× per round, at least by one), until a run lasts at least `benchtime`. Each run gets
+/// a fresh map from `make` (setup included, untimed). Returns ns per operation of the last run.
+pub fn go_style<M: Sync>(
+    make: &dyn Fn() -> M,
+    threads: usize,
+    benchtime: Duration,
+    per_thread: &(dyn Fn(&M, u64, u64) + Sync),
+) -> f64 {
+    let mut n: u64 = 1;
+    loop {
+        let map = make();
+        let elapsed = run_parallel(&map, threads, n, per_thread);
+        // Drop outside the timed region, as Go's GC work is (mostly) outside b.N's loop.
+        drop(black_box(map));
+        if elapsed >= benchtime || n >= 1_000_000_000 {
+            return elapsed.as_nanos() as f64 / n as f64;
+        }
+        let per_op = (elapsed.as_nanos() as f64 / n as f64).max(1.0);
+        let goal = benchtime.as_nanos() as f64 * 1.2 / per_op;
+        let next = (goal as u64).min(n.saturating_mul(100)).max(n + 1);
+        n = next.min(1_000_000_000);
+    }
+}
