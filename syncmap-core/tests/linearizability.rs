@@ -20,7 +20,7 @@
 //! `linearizable_long` checks 16M.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::thread;
 use syncmap_core::{Promotion, SyncMap};
@@ -219,15 +219,31 @@ const PLAN: Plan = Plan {
     cas_percent: 15,
 };
 
+/// Releases the other threads from the phase barrier when a recording thread panics.
+struct Poison<'a>(&'a Barrier, &'a AtomicBool);
+
+impl Drop for Poison<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.1.store(true, Ordering::SeqCst);
+            self.0.wait();
+        }
+    }
+}
+
 /// Runs `phases` phases on `target` and returns the recorded history.
 fn record(target: &dyn Target, plan: &Plan, phases: usize, seed: u64) -> Vec<Event> {
     let clock = AtomicU64::new(1);
     let barrier = Barrier::new(plan.threads);
+    let poisoned = AtomicBool::new(false);
     let per_thread: Vec<Vec<Event>> = thread::scope(|s| {
         let handles: Vec<_> = (0..plan.threads)
             .map(|t| {
-                let (clock, barrier) = (&clock, &barrier);
+                let (clock, barrier, poisoned) = (&clock, &barrier, &poisoned);
                 s.spawn(move || {
+                    // If this thread panics, release the others from the next barrier so the
+                    // test fails instead of hanging.
+                    let _guard = Poison(barrier, poisoned);
                     let mut rng =
                         Rng(seed ^ 0x9E37_79B9_7F4A_7C15_u64.wrapping_mul(t as u64 + 1) | 1);
                     let mut events = Vec::with_capacity(phases * plan.ops_per_phase);
@@ -235,6 +251,9 @@ fn record(target: &dyn Target, plan: &Plan, phases: usize, seed: u64) -> Vec<Eve
                     let mut last_seen: HashMap<u32, u64> = HashMap::new();
                     for phase in 0..phases {
                         barrier.wait();
+                        if poisoned.load(Ordering::SeqCst) {
+                            break;
+                        }
                         let base = phase as u32 * plan.keys_per_phase;
                         for _ in 0..plan.ops_per_phase {
                             let key = base + rng.below(u64::from(plan.keys_per_phase)) as u32;
