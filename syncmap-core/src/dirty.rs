@@ -14,6 +14,7 @@
 //!   maps) is moved into [`Garbage`] and dropped after the lock is released, so a `Drop` impl may
 //!   use the map freely.
 
+use crate::entry::EntryState;
 use crate::primitive::Arc;
 use crate::read::ReadOnly;
 use crate::stats::Counters;
@@ -65,22 +66,36 @@ impl<K, V> Dirty<K, V> {
         if self.table.is_some() {
             return;
         }
-        // Phase 1: copy the candidates (may panic in K::clone; nothing has changed yet).
-        let candidates: Vec<Bucket<K, V>> = read
+        // Phase 1: copy the candidates (may panic in K::clone; nothing has changed yet). Each
+        // slot is loaded once: an entry seen with a value is kept without a second look (if it is
+        // deleted meanwhile, it is a deleted entry that the dirty map holds, which is allowed);
+        // only the ones seen deleted are offered to `try_expunge_locked`.
+        let candidates: Vec<(Bucket<K, V>, bool)> = read
             .table
             .buckets()
             .iter()
-            .filter(|bucket| !bucket.entry.is_expunged())
-            .map(|bucket| Bucket {
-                hash: bucket.hash,
-                key: bucket.key.clone(),
-                entry: Arc::clone(&bucket.entry),
+            .filter_map(|bucket| {
+                let state = bucket.entry.state();
+                (state != EntryState::Expunged).then(|| {
+                    let copy = Bucket {
+                        hash: bucket.hash,
+                        key: bucket.key.clone(),
+                        entry: Arc::clone(&bucket.entry),
+                    };
+                    (copy, state == EntryState::Deleted)
+                })
             })
             .collect();
         // Phase 2: no user code from here on.
-        let (keep, expunged): (Vec<_>, Vec<_>) = candidates
-            .into_iter()
-            .partition(|bucket| !bucket.entry.try_expunge_locked());
+        let mut keep = Vec::with_capacity(candidates.len());
+        let mut expunged = Vec::new();
+        for (bucket, seen_deleted) in candidates {
+            if seen_deleted && bucket.entry.try_expunge_locked() {
+                expunged.push(bucket);
+            } else {
+                keep.push(bucket);
+            }
+        }
         self.counters.dirty_rebuilds += 1;
         self.counters.entries_copied += keep.len() as u64;
         self.counters.entries_expunged += expunged.len() as u64;

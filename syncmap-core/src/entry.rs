@@ -74,11 +74,6 @@ impl<V> Entry<V> {
         }
     }
 
-    pub(crate) fn is_expunged(&self) -> bool {
-        self.slot.load().is_expunged()
-    }
-
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub(crate) fn state(&self) -> EntryState {
         match &*self.slot.load() {
             Slot::Value(_) => EntryState::Value,

@@ -98,6 +98,13 @@
 //!   same map; the observable behaviour is the same.
 //! - `clear` leaves no dirty map (Go keeps an empty one); the next new key rebuilds from the empty
 //!   read map in O(1).
+//! - A lookup of an absent key does not always take the lock while the read map is amended
+//!   (golang/go#21032). Each read snapshot carries a small Bloom filter of the keys added to the
+//!   dirty map since it was published; `get`, `remove`, `compare_and_swap` and
+//!   `compare_and_remove` of a key the filter rules out answer "absent" lock-free. The miss they
+//!   would have counted under the lock is still counted (lock-free, folded in under the lock), and
+//!   the one that would trigger a promotion takes the lock as in Go, so [`Stats`] and the
+//!   promotion schedule are Go's. The key's `Eq` then runs on fewer dirty-map lookups.
 //!
 //! # User code and panics
 //!

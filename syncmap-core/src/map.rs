@@ -147,8 +147,11 @@ impl<K, V, S> SyncMap<K, V, S> {
     pub fn stats(&self) -> Stats {
         let dirty = self.lock();
         let read = self.read.load();
-        dirty.counters.to_stats(
-            dirty.misses,
+        let pending = read.pending_misses();
+        let mut counters = dirty.counters;
+        counters.misses += pending as u64;
+        counters.to_stats(
+            dirty.misses + pending,
             read.table.len(),
             dirty.table.as_ref().map(|t| t.len()),
             read.amended(),
@@ -172,7 +175,10 @@ impl<K, V, S> SyncMap<K, V, S> {
         let mut garbage = Garbage::new();
         let result = {
             let mut dirty = self.lock();
-            f(&mut dirty, &mut garbage)
+            let result = f(&mut dirty, &mut garbage);
+            let budget = self.config.promotion.remaining(dirty.misses, dirty.len());
+            self.read.load().set_miss_budget_locked(budget);
+            result
         };
         drop(garbage);
         result
@@ -205,7 +211,8 @@ where
     ///
     /// If the key is in the read map this takes no lock and writes no shared memory. Otherwise,
     /// if the dirty map may hold it, the lock is taken and a miss is counted, whether or not the
-    /// key is found.
+    /// key is found. A key added since the last promotion always "may" be there; any other key is
+    /// usually ruled out by a filter, and then only the miss is counted, without the lock.
     ///
     /// ```
     /// use syncmap_core::SyncMap;
@@ -227,7 +234,7 @@ where
             if let Some(bucket) = read.table.find(hash, key) {
                 return bucket.entry.load();
             }
-            if !read.amended() {
+            if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
                 return None;
             }
         }
@@ -353,7 +360,7 @@ where
                 }
                 return removed;
             }
-            if !read.amended() {
+            if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
                 return None;
             }
         }
@@ -413,7 +420,8 @@ where
             let read = self.read.load();
             if let Some(bucket) = read.table.find(hash, key) {
                 Some(Arc::clone(&bucket.entry))
-            } else if !read.amended() {
+            } else if !read.amended() || !read.may_be_dirty(hash) {
+                // Go counts a miss here only when the dirty map has the key.
                 None
             } else {
                 drop(read);
@@ -468,7 +476,7 @@ where
             let read = self.read.load();
             if let Some(bucket) = read.table.find(hash, key) {
                 (Arc::clone(&bucket.entry), Arc::clone(&read.len))
-            } else if !read.amended() {
+            } else if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
                 return None;
             } else {
                 drop(read);
@@ -786,6 +794,7 @@ where
             dirty.rebuild_locked(read, self.config.capacity, garbage);
             read.set_amended_locked();
         }
+        read.note_new_key_locked(hash);
         dirty
             .table
             .as_mut()

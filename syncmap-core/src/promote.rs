@@ -10,6 +10,11 @@
 //! (found or not), `compare_and_remove` (found or not) and `compare_and_swap` (only when the key
 //! is found in the dirty map), and `try_insert` finding the key only in the dirty map. New-key
 //! inserts and stores to dirty-only keys count none.
+//!
+//! A lookup of a key that the read map's new-key filter rules out of the dirty map (see
+//! `read.rs`) counts its miss without the lock, in the read snapshot; those misses are folded in
+//! here, under the lock, before the rule is checked, and a lock-free miss that would make the
+//! rule fire takes the locked path instead. So promotions happen at the same miss as in Go.
 
 use crate::config::Promotion;
 use crate::dirty::{Dirty, Garbage};
@@ -25,6 +30,23 @@ impl Promotion {
             Promotion::AfterMisses(n) => misses >= n,
         }
     }
+
+    /// How many more misses may be counted before the rule fires.
+    #[inline]
+    pub(crate) fn remaining(self, misses: usize, dirty_len: usize) -> usize {
+        match self {
+            Promotion::DirtyLen => dirty_len.saturating_sub(misses),
+            Promotion::AfterMisses(n) => n.saturating_sub(misses),
+        }
+    }
+}
+
+/// Moves the misses counted without the lock (see `ReadOnly::try_count_miss`) into the dirty
+/// map's count. Caller holds the lock.
+pub(crate) fn fold_misses_locked<K, V>(read: &ReadOnly<K, V>, dirty: &mut Dirty<K, V>) {
+    let pending = read.take_misses_locked();
+    dirty.misses += pending;
+    dirty.counters.misses += pending as u64;
 }
 
 /// Go's `missLocked`: counts a miss and promotes when the rule says so.
@@ -34,6 +56,7 @@ pub(crate) fn miss_locked<K, V>(
     promotion: Promotion,
     garbage: &mut Garbage<K, V>,
 ) {
+    fold_misses_locked(&read.load(), dirty);
     dirty.misses += 1;
     dirty.counters.misses += 1;
     if promotion.due(dirty.misses, dirty.len()) {
@@ -49,7 +72,10 @@ pub(crate) fn promote_locked<K, V>(
     garbage: &mut Garbage<K, V>,
 ) {
     let table = dirty.table.take().unwrap_or_else(Table::new);
-    let generation = Arc::clone(&read.load().len);
+    let current = read.load();
+    fold_misses_locked(&current, dirty);
+    let generation = Arc::clone(&current.len);
+    drop(current);
     let old = read.swap(Arc::new(ReadOnly::new(table, generation)));
     garbage.reads.push(old);
     dirty.misses = 0;

@@ -5,8 +5,20 @@
 //! that does change is `amended`, and only from `false` to `true`, under the lock (Go instead
 //! publishes a new `readOnly` sharing the same map; the flag saves that allocation and an
 //! indirection on every read).
+//!
+//! Each snapshot also carries a small **new-key filter** (a departure from Go, golang/go#21032):
+//! the hashes of the keys added to the dirty map while this snapshot is current, as a 4096-bit
+//! Bloom filter with two bits per key. A lookup that misses the table of an amended snapshot and
+//! finds its key's bits clear knows the dirty map cannot hold the key, so it returns "absent"
+//! without taking the lock. Such a lookup still counts its miss (see `ReadOnly::try_count_miss`; folded
+//! into the dirty map's count under the lock), so promotions happen exactly when Go's rule says;
+//! only once the count is about to reach the promotion threshold does it take the lock instead.
+//! The filter only ever gains bits and is dropped with its snapshot at the next promotion or
+//! `clear`, so it never lies about a key added while it is current: invariant, **every key in the
+//! dirty map but not in the read map's table has its filter bits set** (keys enter the dirty map
+//! without being in the read map only through `insert_new_locked`, which sets them first).
 
-use crate::primitive::{Arc, AtomicBool, AtomicIsize, Ordering};
+use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use crate::table::Table;
 use crossbeam_utils::CachePadded;
 
@@ -20,6 +32,28 @@ pub(crate) struct ReadOnly<K, V> {
     /// `true` if the dirty map holds a key that `table` lacks (Go's `amended`).
     amended: AtomicBool,
     pub(crate) len: LenCell,
+    /// Bits of the hashes of keys added to the dirty map while this snapshot is current. Padded
+    /// so that setting bits never invalidates the cache lines a read hit uses.
+    filter: CachePadded<[AtomicU64; FILTER_WORDS]>,
+    /// Lock-free miss accounting, padded away from the fields a read hit uses.
+    miss: CachePadded<MissCount>,
+}
+
+struct MissCount {
+    /// Misses counted without the lock against this snapshot, not yet folded into the dirty
+    /// map's count.
+    pending: AtomicUsize,
+    /// How many more misses the promotion rule allows before it promotes, as of the last time the
+    /// lock was released; a lock-free miss that would reach it takes the lock instead.
+    budget: AtomicUsize,
+}
+
+const FILTER_WORDS: usize = 64;
+const FILTER_BITS: u64 = (FILTER_WORDS * 64) as u64;
+
+#[inline]
+fn filter_bits(hash: u64) -> [u64; 2] {
+    [(hash >> 20) % FILTER_BITS, (hash >> 40) % FILTER_BITS]
 }
 
 impl<K, V> ReadOnly<K, V> {
@@ -28,6 +62,11 @@ impl<K, V> ReadOnly<K, V> {
             table,
             amended: AtomicBool::new(false),
             len,
+            filter: CachePadded::new(core::array::from_fn(|_| AtomicU64::new(0))),
+            miss: CachePadded::new(MissCount {
+                pending: AtomicUsize::new(0),
+                budget: AtomicUsize::new(0),
+            }),
         }
     }
 
@@ -48,6 +87,51 @@ impl<K, V> ReadOnly<K, V> {
     /// hold a key this snapshot lacks.
     pub(crate) fn set_amended_locked(&self) {
         self.amended.store(true, Ordering::SeqCst);
+    }
+
+    /// Records a key the caller (holding the dirty lock) is about to add to the dirty map while
+    /// it is absent from this snapshot's table.
+    pub(crate) fn note_new_key_locked(&self, hash: u64) {
+        for bit in filter_bits(hash) {
+            self.filter[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::SeqCst);
+        }
+    }
+
+    /// Whether the dirty map may hold a key with this hash that this snapshot's table lacks.
+    /// `false` is certain for every key added while this snapshot was current.
+    #[inline]
+    pub(crate) fn may_be_dirty(&self, hash: u64) -> bool {
+        filter_bits(hash).into_iter().all(|bit| {
+            self.filter[(bit / 64) as usize].load(Ordering::SeqCst) & (1 << (bit % 64)) != 0
+        })
+    }
+
+    /// Counts a miss without the lock, unless it could make the promotion rule fire: then it
+    /// counts nothing and returns `false`, and the caller must take the locked path, which counts
+    /// the miss and promotes.
+    #[inline]
+    pub(crate) fn try_count_miss(&self) -> bool {
+        let pending = self.miss.pending.load(Ordering::Relaxed);
+        if pending + 1 >= self.miss.budget.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.miss.pending.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Takes the misses counted without the lock. Caller holds the dirty lock.
+    pub(crate) fn take_misses_locked(&self) -> usize {
+        self.miss.pending.swap(0, Ordering::Relaxed)
+    }
+
+    /// Misses counted without the lock and not yet taken.
+    pub(crate) fn pending_misses(&self) -> usize {
+        self.miss.pending.load(Ordering::Relaxed)
+    }
+
+    /// Sets how many more misses the promotion rule allows. Caller holds the dirty lock.
+    pub(crate) fn set_miss_budget_locked(&self, budget: usize) {
+        self.miss.budget.store(budget, Ordering::Relaxed);
     }
 
     #[inline]

@@ -58,7 +58,7 @@ where
             read: list(&read.table),
             amended: read.amended(),
             dirty: dirty.table.as_ref().map(list),
-            misses: dirty.misses,
+            misses: dirty.misses + read.pending_misses(),
         }
     }
 
