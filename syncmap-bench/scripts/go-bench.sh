@@ -4,9 +4,10 @@
 #
 #   syncmap-bench/scripts/go-bench.sh [--quick] [OUT_FILE]
 #
-# Writes `go test -bench` output (ns/op per benchmark, for GOMAXPROCS 1 and 2) to OUT_FILE
-# (default: target/bench/go-1.19.txt). Only the `*sync.Map` sub-benchmarks run: the
-# `RWMutexMap` and `DeepCopyMap` reference maps are Go-internal and we have our own peers.
+# Writes `go test -bench` output (ns/op per benchmark, for GOMAXPROCS 1, 2, 4, ... up to the core
+# count) to OUT_FILE (default: target/bench/go-1.19.txt), then the two pathologies measured by
+# go-pathology/main.go (n = 1k..16k; 1k..4k with --quick). Only the `*sync.Map` sub-benchmarks
+# run: the `RWMutexMap` and `DeepCopyMap` reference maps are Go-internal and we have our own peers.
 set -euo pipefail
 
 quick=0
@@ -30,7 +31,9 @@ ncpu="$(nproc)"
 c=4
 while (( c <= ncpu )); do cpus="$cpus,$c"; c=$((c * 2)); done
 benchtime=1s
-if (( quick )); then benchtime=200ms; fi
+max_n=16384
+if (( quick )); then benchtime=200ms; max_n=4096; fi
+pathology="$(cd "$(dirname "$0")/go-pathology" && pwd)"
 
 # The test runs inside GOROOT's own sync package; GOFLAGS/GOPATH are set so that nothing is
 # written into GOROOT and no network is needed.
@@ -40,4 +43,5 @@ export GOFLAGS=-mod=mod GOCACHE="${GOCACHE:-$root/target/bench/go-cache}" GOTOOL
     echo "# $("$GO" version); GOMAXPROCS in {$cpus}; benchtime $benchtime"
     echo "# uptime: $(uptime)"
     "$GO" test -run XXX -bench '/sync\.Map$' -benchtime "$benchtime" -cpu "$cpus" sync
+    (cd "$pathology" && "$GO" run . "$max_n")
 } 2>&1 | tee "$out"

@@ -40,3 +40,24 @@ pub fn parse_go_output(text: &str) -> Vec<(String, usize, f64)> {
     }
     out
 }
+
+/// Parses the lines of `scripts/go-pathology`: `(n, range ms, missing-load ms)`.
+pub fn parse_go_pathology(text: &str) -> Vec<(u64, f64, f64)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("GoPathology ") else {
+            continue;
+        };
+        let field = |name: &str| {
+            rest.split_whitespace()
+                .find_map(|f| f.strip_prefix(name))
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        if let (Some(n), Some(range), Some(missing)) =
+            (field("n="), field("range_ms="), field("missing_ms="))
+        {
+            out.push((n as u64, range, missing));
+        }
+    }
+    out
+}

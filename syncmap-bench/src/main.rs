@@ -219,7 +219,9 @@ fn patho_missing<M: BenchMap>(n: u64) -> Option<f64> {
     Some(pathology::insert_then_missing_load::<M>(n).as_secs_f64() * 1e3)
 }
 
-fn patho_section<S: Hasher>(opts: &Options) -> Vec<Table> {
+fn patho_section<S: Hasher>(opts: &Options, go: &[(u64, f64, f64)]) -> Vec<Table> {
+    let mut columns = names::<S>();
+    columns.push("Go 1.19 sync.Map".into());
     let mut range = Table {
         title: format!(
             "Pathology: n unique inserts, each followed by a Range that stops at once; total, {} hasher, 1 thread (Go 1.19: 44 ms at 1k, 0.63 s at 4k, 14.7 s at 16k, 68.5 s at 32k)",
@@ -227,7 +229,7 @@ fn patho_section<S: Hasher>(opts: &Options) -> Vec<Table> {
         ),
         unit: "ms",
         higher_is_better: false,
-        columns: names::<S>(),
+        columns,
         rows: Vec::new(),
     };
     let mut missing = Table {
@@ -238,10 +240,13 @@ fn patho_section<S: Hasher>(opts: &Options) -> Vec<Table> {
         ..range.clone()
     };
     for n in pathology::sizes(opts.quick) {
-        let row = each_map!(S, patho_range(n));
+        let go_row = go.iter().find(|(gn, _, _)| *gn == n);
+        let mut row = each_map!(S, patho_range(n));
+        row.push(go_row.map(|g| g.1));
         eprintln!("range-after-insert n={n}: {row:.2?}");
         range.rows.push((format!("n = {n}"), row));
-        let row = each_map!(S, patho_missing(n));
+        let mut row = each_map!(S, patho_missing(n));
+        row.push(go_row.map(|g| g.2));
         eprintln!("missing-after-insert n={n}: {row:.2?}");
         missing.rows.push((format!("n = {n}"), row));
     }
@@ -319,15 +324,15 @@ fn main() {
         filter,
     };
     let go_file = go_file.unwrap_or_else(|| out_dir.join("go-1.19.txt"));
-    let go_figures = std::fs::read_to_string(&go_file)
-        .map(|text| syncmap_bench::parse_go_output(&text))
-        .unwrap_or_else(|_| {
-            eprintln!(
-                "no Go figures at {} (run syncmap-bench/scripts/go-bench.sh)",
-                go_file.display()
-            );
-            Vec::new()
-        });
+    let go_text = std::fs::read_to_string(&go_file).unwrap_or_else(|_| {
+        eprintln!(
+            "no Go figures at {} (run syncmap-bench/scripts/go-bench.sh)",
+            go_file.display()
+        );
+        String::new()
+    });
+    let go_figures = syncmap_bench::parse_go_output(&go_text);
+    let go_pathology = syncmap_bench::parse_go_pathology(&go_text);
 
     let started = std::time::Instant::now();
     let mut tables: Vec<Table> = Vec::new();
@@ -355,7 +360,7 @@ fn main() {
         tables.push(mix_section::<Fold>(&opts));
     }
     if opts.wants("patho") {
-        tables.extend(patho_section::<Std>(&opts));
+        tables.extend(patho_section::<Std>(&opts, &go_pathology));
     }
     if opts.wants("mem") {
         tables.push(mem_section(&opts));

@@ -1,0 +1,3 @@
+module syncmap-bench/go-pathology
+
+go 1.19
