@@ -37,6 +37,10 @@ SYNCMAP_LIN_OPS=4194304 cargo test -p syncmap-core --release --test linearizabil
     -- --nocapture linearizable_1m_ops
 timed
 
+tier "fault injection under concurrency: 20,000 rounds (release)"
+FAULTS_ROUNDS=20000 cargo test -p syncmap-core --release --test faults -- --nocapture
+timed
+
 tier "soak under valgrind memcheck: $VALGRIND_SOAK_OPS operations"
 if command -v valgrind >/dev/null; then
     soak_bin="$(cargo test -p syncmap-core --release --test soak --no-run \

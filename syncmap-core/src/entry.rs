@@ -94,7 +94,14 @@ impl<V> Entry<V> {
                 .slot
                 .compare_exchange(&current, Slot::Value(Arc::clone(&value)))
             {
-                Ok(previous) => return Ok(previous.into_value()),
+                Ok(previous) => {
+                    // Release our handles first: once published, `value` may be replaced and
+                    // dropped by another thread, leaving ours the last one, and a panicking
+                    // `Drop` after the return value is built leaks it (rust-lang/rust#47949).
+                    drop(current);
+                    drop(value);
+                    return Ok(previous.into_value());
+                }
                 Err(_) => current = self.slot.load(),
             }
         }
@@ -143,7 +150,10 @@ impl<V> Entry<V> {
         loop {
             current.value()?;
             match self.slot.compare_exchange(&current, Slot::Deleted) {
-                Ok(previous) => return previous.into_value(),
+                Ok(previous) => {
+                    drop(current); // before the return value is built: see `try_swap`
+                    return previous.into_value();
+                }
                 Err(_) => current = self.slot.load(),
             }
         }
@@ -166,13 +176,22 @@ impl<V> Entry<V> {
         loop {
             match current.value() {
                 Some(v) if **v == *old => {}
-                _ => return Err(new),
+                _ => {
+                    // The guard may hold the last handle to a value replaced meanwhile; drop it
+                    // before the return value is built (rust-lang/rust#47949, see map.rs).
+                    drop(current);
+                    return Err(new);
+                }
             }
             match self
                 .slot
                 .compare_exchange(&current, Slot::Value(Arc::clone(&new)))
             {
-                Ok(previous) => return Ok(previous.into_value().expect("compared a live value")),
+                Ok(previous) => {
+                    drop(current); // before the return value is built: see `try_swap`
+                    drop(new);
+                    return Ok(previous.into_value().expect("compared a live value"));
+                }
                 Err(_) => current = self.slot.load(),
             }
         }
@@ -190,7 +209,10 @@ impl<V> Entry<V> {
                 _ => return None,
             }
             match self.slot.compare_exchange(&current, Slot::Deleted) {
-                Ok(previous) => return previous.into_value(),
+                Ok(previous) => {
+                    drop(current); // before the return value is built: see `try_swap`
+                    return previous.into_value();
+                }
                 Err(_) => current = self.slot.load(),
             }
         }

@@ -232,7 +232,11 @@ where
         {
             let read = self.read.load();
             if let Some(bucket) = read.table.find(hash, key) {
-                return bucket.entry.load();
+                let found = bucket.entry.load();
+                // Dropping the read guard may drop a stale read map and with it keys and values,
+                // running user `Drop`s: do it before the return value is built (see `insert`).
+                drop(read);
+                return found;
             }
             if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
                 return None;
@@ -274,7 +278,11 @@ where
         Q: Hash + Eq + ?Sized,
         V: Clone,
     {
-        self.get(key).map(|v| V::clone(&v))
+        self.get(key).map(|v| {
+            let cloned = V::clone(&v);
+            drop(v); // may drop the value's last handle: before the return (see `insert`)
+            cloned
+        })
     }
 
     /// Calls `f` with the value of `key`, without cloning it, and returns what `f` returns.
@@ -290,7 +298,11 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.get(key).map(|v| f(&v))
+        self.get(key).map(|v| {
+            let result = f(&v);
+            drop(v); // may drop the value's last handle: before the return (see `insert`)
+            result
+        })
     }
 
     /// Whether `key` has a value. Same path and miss accounting as [`get`](Self::get).
@@ -358,6 +370,7 @@ where
                 if removed.is_some() {
                     read.add_len(-1);
                 }
+                drop(read); // before the return: see `get`
                 return removed;
             }
             if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
@@ -443,9 +456,13 @@ where
             }
         };
         match entry {
-            Some(entry) => entry
-                .compare_and_swap(current, Arc::new(new))
-                .map_err(crate::entry::unwrap_unpublished),
+            Some(entry) => {
+                let swapped = entry.compare_and_swap(current, Arc::new(new));
+                // Our handle may be the entry's last (after a concurrent `clear`): drop it before
+                // the return value is built (see `insert`).
+                drop(entry);
+                swapped.map_err(crate::entry::unwrap_unpublished)
+            }
             None => Err(new),
         }
     }
@@ -625,9 +642,11 @@ where
                         if previous.is_none() {
                             read.add_len(1);
                         }
-                        // Drop the key before returning: a panic in a `Drop` of a local that
-                        // runs after the return value is built leaks that value
-                        // (rust-lang/rust#47949); see faults.rs.
+                        // Drop the key and the read guard (which may hold the last handle to a
+                        // stale read map, its keys and values) before returning: a panic in a
+                        // `Drop` of a local that runs after the return value is built leaks
+                        // that value (rust-lang/rust#47949); see faults.rs.
+                        drop(read);
                         drop(key);
                         return previous;
                     }
@@ -686,10 +705,12 @@ where
                 Some(bucket) => match bucket.entry.try_load_or_store(value) {
                     LoadOrStore::Stored(stored) => {
                         read.add_len(1);
-                        drop(key); // before the return value is built: see `insert`
+                        drop(read); // before the return value is built: see `insert`
+                        drop(key);
                         return Ok(stored);
                     }
                     LoadOrStore::Loaded(existing, value) => {
+                        drop(read);
                         drop(key);
                         return Err(OccupiedError { existing, value });
                     }
@@ -750,7 +771,10 @@ where
     pub fn get_or_insert(&self, key: K, value: V) -> Ref<V> {
         match self.try_insert(key, value) {
             Ok(inserted) => inserted,
-            Err(occupied) => occupied.existing,
+            Err(OccupiedError { existing, value }) => {
+                drop(value); // before the return value is built: see `insert`
+                existing
+            }
         }
     }
 

@@ -18,6 +18,13 @@
 //! - `insert`/`try_insert`/`get_or_insert_with` on a read-map key, key `Drop` fault at call 1:
 //!   the owned key was dropped after the return value was built, and a panic there leaks the
 //!   return value (rust-lang/rust#47949); one or two values leaked.
+//! - The same #47949 pattern under concurrency, found by `faults_under_concurrency` (an ASan run,
+//!   round 29; about 1 round in 10,000 in release with `FAULTS_ROUNDS=10000`): a value `Drop`
+//!   panicking in the last handle released at an operation's exit (the read guard of a stale
+//!   read map in `get`/`remove`/`insert`/`try_insert`; `try_swap`'s own handle to the value it
+//!   published; `compare_and_swap`'s entry handle after a `clear`; the refused value in
+//!   `get_or_insert`) leaked the return value. Every such handle is now released before the
+//!   return value is built; 160,000 rounds ran clean afterwards.
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -552,7 +559,10 @@ fn every_fault_in_every_operation_from_every_state() {
 #[test]
 fn faults_under_concurrency() {
     quiet_injected_panics();
-    let rounds = if cfg!(miri) { 2 } else { 40 };
+    let rounds: usize = std::env::var("FAULTS_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(400);
     let mut injected = 0u64;
     for round in 0..rounds {
         let ctx = Ctx::new();
