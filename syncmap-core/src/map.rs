@@ -538,6 +538,10 @@ where
         while let Some((bucket, _)) = cursor.next_bucket(self) {
             if let Some(value) = bucket.entry.load() {
                 if let ControlFlow::Break(b) = f(&bucket.key, &value) {
+                    // Release the value and the walked read maps before the return value is
+                    // built (see `insert`).
+                    drop(value);
+                    drop(cursor);
                     return ControlFlow::Break(b);
                 }
             }

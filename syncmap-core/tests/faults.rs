@@ -602,6 +602,17 @@ fn faults_under_concurrency() {
                                 _ => {
                                     if i % 50 == 0 {
                                         map.clear()
+                                    } else if i % 2 == 0 {
+                                        // Break out with a value of our own.
+                                        let found = map.for_each(|_, v| {
+                                            ctx.hit(CLOSURE);
+                                            if v.v % 2 == 0 {
+                                                ControlFlow::Break(ctx.val(v.v))
+                                            } else {
+                                                ControlFlow::Continue(())
+                                            }
+                                        });
+                                        drop(found);
                                     } else {
                                         map.retain(|_, v| {
                                             ctx.hit(CLOSURE);
