@@ -13,7 +13,7 @@ set -euo pipefail
 quick=0
 if [[ "${1:-}" == "--quick" ]]; then quick=1; shift; fi
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-out="${1:-$root/target/bench/go-1.19.txt}"
+out="$(realpath -m "${1:-$root/target/bench/go-1.19.txt}")"
 mkdir -p "$(dirname "$out")"
 
 GO=/usr/lib/go-1.19/bin/go

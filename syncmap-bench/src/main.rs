@@ -46,6 +46,29 @@ macro_rules! each_map {
     };
 }
 
+/// `--map NAME`: run only the maps whose name contains NAME (the others show as "–").
+static MAP_FILTER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn wanted<M: BenchMap>() -> bool {
+    MAP_FILTER
+        .get()
+        .is_none_or(|f| M::NAME.contains(f.as_str()))
+}
+
+/// Like `each_map!` for figures: a map left out by `--map` gives `None`.
+macro_rules! each_map_opt {
+    ($s:ty, $f:ident ( $($arg:expr),* )) => {
+        vec![
+            if wanted::<Ours<$s>>() { $f::<Ours<$s>>($($arg),*) } else { None },
+            if wanted::<RwLockMap<$s>>() { $f::<RwLockMap<$s>>($($arg),*) } else { None },
+            if wanted::<MutexMap<$s>>() { $f::<MutexMap<$s>>($($arg),*) } else { None },
+            if wanted::<Dash<$s>>() { $f::<Dash<$s>>($($arg),*) } else { None },
+            if wanted::<Papaya<$s>>() { $f::<Papaya<$s>>($($arg),*) } else { None },
+            if wanted::<SccIndex<$s>>() { $f::<SccIndex<$s>>($($arg),*) } else { None },
+        ]
+    };
+}
+
 fn names<S: Hasher>() -> Vec<String> {
     fn name<M: BenchMap>() -> String {
         M::NAME.to_string()
@@ -89,7 +112,7 @@ fn go_section<S: Hasher>(opts: &Options, go_figures: &[(String, usize, f64)]) ->
             continue;
         }
         for (t, &threads) in opts.threads.iter().enumerate() {
-            let mut row = each_map!(S, go_one(index, threads, opts.benchtime));
+            let mut row = each_map_opt!(S, go_one(index, threads, opts.benchtime));
             let go = go_figures
                 .iter()
                 .find(|(name, procs, _)| name == bench.name && *procs == threads)
@@ -145,7 +168,7 @@ fn read_section<S: Hasher>(opts: &Options, table: &mut Table) {
         // Interleave: plain HashMap, then every map, twice; keep the best of each.
         let mut best: Vec<Option<f64>> = Vec::new();
         for _round in 0..2 {
-            let mut row = each_map!(S, read_hit_one(threads, opts.benchtime));
+            let mut row = each_map_opt!(S, read_hit_one(threads, opts.benchtime));
             let plain = if threads == 1 {
                 Some(read_hit_plain::<S>(opts.benchtime))
             } else {
@@ -193,7 +216,7 @@ fn mix_section<S: Hasher>(opts: &Options) -> Table {
                 &[false]
             };
             for &prime in primes {
-                let row = each_map!(S, mix_one(mix, log2, threads, prime));
+                let row = each_map_opt!(S, mix_one(mix, log2, threads, prime));
                 let name = format!(
                     "{}{}, {threads} thread(s)",
                     mix.name,
@@ -241,11 +264,11 @@ fn patho_section<S: Hasher>(opts: &Options, go: &[(u64, f64, f64)]) -> Vec<Table
     };
     for n in pathology::sizes(opts.quick) {
         let go_row = go.iter().find(|(gn, _, _)| *gn == n);
-        let mut row = each_map!(S, patho_range(n));
+        let mut row = each_map_opt!(S, patho_range(n));
         row.push(go_row.map(|g| g.1));
         eprintln!("range-after-insert n={n}: {row:.2?}");
         range.rows.push((format!("n = {n}"), row));
-        let mut row = each_map!(S, patho_missing(n));
+        let mut row = each_map_opt!(S, patho_missing(n));
         row.push(go_row.map(|g| g.2));
         eprintln!("missing-after-insert n={n}: {row:.2?}");
         missing.rows.push((format!("n = {n}"), row));
@@ -304,8 +327,11 @@ fn main() {
                     .collect()
             }
             "--filter" => filter = args.next(),
+            "--map" => {
+                let _ = MAP_FILTER.set(args.next().expect("--map NAME"));
+            }
             "-h" | "--help" => {
-                println!("usage: syncmap-bench [--quick] [--out DIR] [--go FILE] [--only read,go,mix,patho,mem] [--filter NAME]");
+                println!("usage: syncmap-bench [--quick] [--out DIR] [--go FILE] [--only read,go,mix,patho,mem] [--filter BENCH] [--map MAP]");
                 return;
             }
             other => panic!("unknown argument {other:?} (try --help)"),
