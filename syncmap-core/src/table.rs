@@ -20,7 +20,9 @@ pub(crate) struct Bucket<K, V> {
 
 pub(crate) struct Table<K, V> {
     buckets: Vec<Bucket<K, V>>,
-    index: HashTable<usize>,
+    /// Positions in `buckets`, as `u32` to keep the index small (a table never holds 2^32 keys:
+    /// that would take hundreds of GiB).
+    index: HashTable<u32>,
 }
 
 impl<K, V> Table<K, V> {
@@ -72,18 +74,18 @@ impl<K, V> Table<K, V> {
         let buckets = &self.buckets;
         self.index
             .find(hash, |&i| {
-                let bucket = &buckets[i];
+                let bucket = &buckets[i as usize];
                 bucket.hash == hash && bucket.key.borrow() == key
             })
-            .map(|&i| &buckets[i])
+            .map(|&i| &buckets[i as usize])
     }
 
     /// Appends a bucket whose key the caller knows is absent. Calls no user code.
     pub(crate) fn push_unique(&mut self, bucket: Bucket<K, V>) {
         let buckets = &self.buckets;
-        let at = buckets.len();
+        let at = u32::try_from(buckets.len()).expect("a table holds fewer than 2^32 keys");
         self.index
-            .insert_unique(bucket.hash, at, |&i| buckets[i].hash);
+            .insert_unique(bucket.hash, at, |&i| buckets[i as usize].hash);
         self.buckets.push(bucket);
     }
 
@@ -95,19 +97,20 @@ impl<K, V> Table<K, V> {
     {
         let buckets = &self.buckets;
         let found = self.index.find_entry(hash, |&i| {
-            let bucket = &buckets[i];
+            let bucket = &buckets[i as usize];
             bucket.hash == hash && bucket.key.borrow() == key
         });
         // From here on no user code runs.
         let (at, _) = found.ok()?.remove();
+        let at = at as usize;
         let removed = self.buckets.swap_remove(at);
         if let Some(moved) = self.buckets.get(at) {
             let last = self.buckets.len();
             let slot = self
                 .index
-                .find_mut(moved.hash, |&i| i == last)
+                .find_mut(moved.hash, |&i| i as usize == last)
                 .expect("table index out of sync");
-            *slot = at;
+            *slot = at as u32;
         }
         Some(removed)
     }
@@ -123,7 +126,11 @@ impl<K, V> Table<K, V> {
             ));
         }
         for (at, bucket) in self.buckets.iter().enumerate() {
-            if self.index.find(bucket.hash, |&i| i == at).is_none() {
+            if self
+                .index
+                .find(bucket.hash, |&i| i as usize == at)
+                .is_none()
+            {
                 return Err(format!("bucket {at} is not indexed"));
             }
         }
