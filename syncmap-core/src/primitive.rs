@@ -78,9 +78,14 @@ mod cell {
             // arc-swap consumes `new` even when the exchange fails, so keep a second handle.
             let spare = new.clone();
             let previous = self.0.compare_and_swap(expected, new);
+            // Release the handle that is not returned before building the result: it may be the
+            // last one to its value (replaced meanwhile by another thread), and a panicking
+            // `Drop` after the return value is built leaks it (rust-lang/rust#47949).
             if T::as_ptr(&previous) == expected {
+                drop(spare);
                 Ok(guard_into_inner(previous))
             } else {
+                drop(previous);
                 Err(spare)
             }
         }
