@@ -17,6 +17,7 @@
 use crate::entry::EntryState;
 use crate::primitive::Arc;
 use crate::read::ReadOnly;
+use crate::slot::Slot;
 use crate::stats::Counters;
 use crate::table::{Bucket, Table};
 
@@ -75,7 +76,7 @@ impl<K, V> Dirty<K, V> {
             .buckets()
             .iter()
             .filter_map(|bucket| {
-                let state = bucket.entry.state();
+                let state = bucket.entry.state(&mut garbage.handles);
                 (state != EntryState::Expunged).then(|| {
                     let copy = Bucket {
                         hash: bucket.hash,
@@ -90,7 +91,7 @@ impl<K, V> Dirty<K, V> {
         let mut keep = Vec::with_capacity(candidates.len());
         let mut expunged = Vec::new();
         for (bucket, seen_deleted) in candidates {
-            if seen_deleted && bucket.entry.try_expunge_locked() {
+            if seen_deleted && bucket.entry.try_expunge_locked(&mut garbage.handles) {
                 expunged.push(bucket);
             } else {
                 keep.push(bucket);
@@ -108,6 +109,8 @@ impl<K, V> Dirty<K, V> {
 /// What the lock holder removed; dropped only after the lock is released, because dropping keys
 /// and values runs user code that may call back into the map.
 pub(crate) struct Garbage<K, V> {
+    /// Value handles loaded under the lock (see [`Release`](crate::entry::Release)).
+    pub(crate) handles: Vec<Slot<V>>,
     pub(crate) buckets: Vec<Bucket<K, V>>,
     pub(crate) keys: Vec<K>,
     pub(crate) reads: Vec<Arc<ReadOnly<K, V>>>,
@@ -117,6 +120,7 @@ pub(crate) struct Garbage<K, V> {
 impl<K, V> Garbage<K, V> {
     pub(crate) fn new() -> Self {
         Garbage {
+            handles: Vec::new(),
             buckets: Vec::new(),
             keys: Vec::new(),
             reads: Vec::new(),

@@ -25,7 +25,7 @@
 //!   before the lock is released. Otherwise a store could land in an entry no dirty map can reach,
 //!   and the next promotion would silently lose it.
 
-use crate::primitive::{Arc, AtomicCell};
+use crate::primitive::{guard_into_inner, Arc, AtomicCell, Guard};
 use crate::slot::Slot;
 use crate::value::Ref;
 
@@ -57,6 +57,37 @@ pub(crate) enum LoadOrStore<V> {
     Expunged(V),
 }
 
+/// Where an entry operation lets go of the value handles it loaded.
+///
+/// A handle loaded from a slot can become the *last* handle to its value if another thread
+/// replaces the value meanwhile; dropping it then runs `V::drop`. That must never happen under
+/// the map's lock (a `Drop` may call back into the map), so operations that run under the lock
+/// pass the [`Garbage`](crate::dirty::Garbage)'s list, which keeps the handles until the lock is
+/// released; lock-free callers pass [`DropNow`].
+pub(crate) trait Release<V> {
+    fn release(&mut self, guard: Guard<Slot<V>>);
+}
+
+/// Releases handles at once: for callers that do not hold the lock.
+pub(crate) struct DropNow;
+
+impl<V> Release<V> for DropNow {
+    #[inline]
+    fn release(&mut self, guard: Guard<Slot<V>>) {
+        drop(guard);
+    }
+}
+
+impl<V> Release<V> for Vec<Slot<V>> {
+    #[inline]
+    fn release(&mut self, guard: Guard<Slot<V>>) {
+        // Only a live value owns anything; the other states drop as no-ops.
+        if guard.value().is_some() {
+            self.push(guard_into_inner(guard));
+        }
+    }
+}
+
 impl<V> Entry<V> {
     pub(crate) fn new(value: Arc<V>) -> Self {
         Entry {
@@ -74,16 +105,20 @@ impl<V> Entry<V> {
         }
     }
 
-    pub(crate) fn state(&self) -> EntryState {
-        match &*self.slot.load() {
+    /// The slot's state at the moment of the call.
+    pub(crate) fn state(&self, release: &mut impl Release<V>) -> EntryState {
+        let guard = self.slot.load();
+        let state = match &*guard {
             Slot::Value(_) => EntryState::Value,
             Slot::Deleted => EntryState::Deleted,
             Slot::Expunged => EntryState::Expunged,
-        }
+        };
+        release.release(guard);
+        state
     }
 
     /// Go's `trySwap`: replaces the value unless the entry is expunged.
-    /// `Ok(previous)` (`None` if it was deleted) or `Err(value)` if expunged.
+    /// `Ok(previous)` (`None` if it was deleted) or `Err(value)` if expunged. Lock-free only.
     pub(crate) fn try_swap(&self, value: Arc<V>) -> Result<Option<Arc<V>>, Arc<V>> {
         let mut current = self.slot.load();
         loop {
@@ -102,13 +137,14 @@ impl<V> Entry<V> {
                     drop(value);
                     return Ok(previous.into_value());
                 }
-                Err(_) => current = self.slot.load(),
+                Err((_, observed)) => current = observed,
             }
         }
     }
 
     /// Go's `swapLocked`: unconditional swap. The caller holds the dirty lock and has made sure
-    /// the entry is not expunged (only the lock holder can expunge).
+    /// the entry is not expunged (only the lock holder can expunge). The previous value is
+    /// returned, never dropped here.
     pub(crate) fn swap_locked(&self, value: Arc<V>) -> Option<Arc<V>> {
         let previous = self.slot.swap(Slot::Value(value));
         debug_assert!(!previous.is_expunged(), "swap_locked on an expunged entry");
@@ -117,7 +153,11 @@ impl<V> Entry<V> {
 
     /// Go's `tryLoadOrStore`. The value is moved into an `Arc` only when a store is attempted, so
     /// a hit allocates nothing.
-    pub(crate) fn try_load_or_store(&self, value: V) -> LoadOrStore<V> {
+    pub(crate) fn try_load_or_store(
+        &self,
+        value: V,
+        release: &mut impl Release<V>,
+    ) -> LoadOrStore<V> {
         let mut current = self.slot.load();
         match &*current {
             Slot::Expunged => return LoadOrStore::Expunged(value),
@@ -126,14 +166,18 @@ impl<V> Entry<V> {
         }
         let boxed = Arc::new(value);
         loop {
-            if self
+            match self
                 .slot
                 .compare_exchange(&current, Slot::Value(Arc::clone(&boxed)))
-                .is_ok()
             {
-                return LoadOrStore::Stored(Ref::from_arc(boxed));
+                // `current` and `previous` are the deleted state: they own nothing.
+                Ok(_previous) => return LoadOrStore::Stored(Ref::from_arc(boxed)),
+                Err((offered, observed)) => {
+                    drop(offered); // our own clone of `boxed`, never published
+                    release.release(current);
+                    current = observed;
+                }
             }
-            current = self.slot.load();
             match &*current {
                 Slot::Deleted => {}
                 Slot::Expunged => return LoadOrStore::Expunged(unwrap_unpublished(boxed)),
@@ -145,22 +189,30 @@ impl<V> Entry<V> {
     }
 
     /// Go's `entry.delete`: value → deleted. Returns the removed value.
-    pub(crate) fn delete(&self) -> Option<Arc<V>> {
+    pub(crate) fn delete(&self, release: &mut impl Release<V>) -> Option<Arc<V>> {
         let mut current = self.slot.load();
         loop {
-            current.value()?;
+            if current.value().is_none() {
+                release.release(current);
+                return None;
+            }
             match self.slot.compare_exchange(&current, Slot::Deleted) {
                 Ok(previous) => {
-                    drop(current); // before the return value is built: see `try_swap`
+                    // `previous` keeps the value alive, so this is not the last handle; drop it
+                    // before the return value is built: see `try_swap`.
+                    drop(current);
                     return previous.into_value();
                 }
-                Err(_) => current = self.slot.load(),
+                Err((_, observed)) => {
+                    release.release(current);
+                    current = observed;
+                }
             }
         }
     }
 
     /// Deletes the value only if it is still `expected` (the same allocation). Used by `retain`,
-    /// so a value replaced after the predicate saw the old one survives.
+    /// so a value replaced after the predicate saw the old one survives. Lock-free only.
     pub(crate) fn delete_if_same(&self, expected: &Arc<V>) -> bool {
         let current = Slot::Value(Arc::clone(expected));
         self.slot.compare_exchange(&current, Slot::Deleted).is_ok()
@@ -192,12 +244,12 @@ impl<V> Entry<V> {
                     drop(new);
                     return Ok(previous.into_value().expect("compared a live value"));
                 }
-                Err(_) => current = self.slot.load(),
+                Err((_, observed)) => current = observed,
             }
         }
     }
 
-    /// Go 1.20's `CompareAndDelete` loop: value == `old` → deleted.
+    /// Go 1.20's `CompareAndDelete` loop: value == `old` → deleted. Lock-free only.
     pub(crate) fn compare_and_delete(&self, old: &V) -> Option<Arc<V>>
     where
         V: PartialEq,
@@ -213,7 +265,7 @@ impl<V> Entry<V> {
                     drop(current); // before the return value is built: see `try_swap`
                     return previous.into_value();
                 }
-                Err(_) => current = self.slot.load(),
+                Err((_, observed)) => current = observed,
             }
         }
     }
@@ -221,25 +273,32 @@ impl<V> Entry<V> {
     /// Go's `unexpungeLocked`: expunged → deleted. Returns whether the entry was expunged, in
     /// which case the caller (holding the lock) must put it back into the dirty map before
     /// releasing the lock.
-    pub(crate) fn unexpunge_locked(&self) -> bool {
-        self.slot
-            .compare_exchange(&Slot::Expunged, Slot::Deleted)
-            .is_ok()
+    pub(crate) fn unexpunge_locked(&self, release: &mut impl Release<V>) -> bool {
+        match self.slot.compare_exchange(&Slot::Expunged, Slot::Deleted) {
+            Ok(_) => true,
+            Err((_, observed)) => {
+                release.release(observed);
+                false
+            }
+        }
     }
 
     /// Go's `tryExpungeLocked`: deleted → expunged, while a new dirty map is being built under
     /// the lock. Returns whether the entry is (now) expunged and so must be left out of it.
-    pub(crate) fn try_expunge_locked(&self) -> bool {
+    pub(crate) fn try_expunge_locked(&self, release: &mut impl Release<V>) -> bool {
         let mut current = self.slot.load();
         loop {
             match &*current {
-                Slot::Value(_) => return false,
+                Slot::Value(_) => {
+                    release.release(current);
+                    return false;
+                }
                 Slot::Expunged => return true,
                 Slot::Deleted => {}
             }
             match self.slot.compare_exchange(&current, Slot::Expunged) {
                 Ok(_) => return true,
-                Err(_) => current = self.slot.load(),
+                Err((_, observed)) => current = observed, // `current` was deleted: owns nothing
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::config::{Builder, Config, Promotion};
 use crate::dirty::{Dirty, Garbage};
-use crate::entry::{Entry, LoadOrStore};
+use crate::entry::{DropNow, Entry, LoadOrStore};
 use crate::iter::{Cursor, Iter};
 use crate::primitive::{Arc, AtomicCell, Mutex, MutexGuard};
 use crate::promote::{miss_locked, promote_locked};
@@ -366,7 +366,7 @@ where
         {
             let read = self.read.load();
             if let Some(bucket) = read.table.find(hash, key) {
-                let removed = bucket.entry.delete();
+                let removed = bucket.entry.delete(&mut DropNow);
                 if removed.is_some() {
                     read.add_len(-1);
                 }
@@ -397,7 +397,7 @@ where
             // dropped after the lock is released, and if that `Drop` panics the key must not be
             // left unlinked from the dirty map yet still counted in `len` (issue 5, faults.rs
             // `remove from dirty_only`, key Drop fault at call 1).
-            let removed = entry.delete();
+            let removed = entry.delete(&mut garbage.handles);
             if removed.is_some() {
                 read.add_len(-1);
             }
@@ -662,7 +662,7 @@ where
         self.locked(|dirty, garbage| {
             let read = self.read.load();
             let previous = if let Some(bucket) = read.table.find(hash, &key) {
-                if bucket.entry.unexpunge_locked() {
+                if bucket.entry.unexpunge_locked(&mut garbage.handles) {
                     dirty.table_for_unexpunged().push_unique(Bucket {
                         hash,
                         key,
@@ -706,7 +706,7 @@ where
         let value = {
             let read = self.read.load();
             match read.table.find(hash, &key) {
-                Some(bucket) => match bucket.entry.try_load_or_store(value) {
+                Some(bucket) => match bucket.entry.try_load_or_store(value, &mut DropNow) {
                     LoadOrStore::Stored(stored) => {
                         read.add_len(1);
                         drop(read); // before the return value is built: see `insert`
@@ -726,7 +726,7 @@ where
         self.locked(|dirty, garbage| {
             let read = self.read.load();
             let outcome = if let Some(bucket) = read.table.find(hash, &key) {
-                if bucket.entry.unexpunge_locked() {
+                if bucket.entry.unexpunge_locked(&mut garbage.handles) {
                     dirty.table_for_unexpunged().push_unique(Bucket {
                         hash,
                         key,
@@ -735,7 +735,7 @@ where
                 } else {
                     garbage.keys.push(key);
                 }
-                bucket.entry.try_load_or_store(value)
+                bucket.entry.try_load_or_store(value, &mut garbage.handles)
             } else if let Some(entry) = dirty
                 .table
                 .as_ref()
@@ -743,7 +743,7 @@ where
                 .map(|bucket| Arc::clone(&bucket.entry))
             {
                 garbage.keys.push(key);
-                let outcome = entry.try_load_or_store(value);
+                let outcome = entry.try_load_or_store(value, &mut garbage.handles);
                 miss_locked(&self.read, dirty, self.config.promotion, garbage);
                 outcome
             } else {

@@ -71,22 +71,24 @@ mod cell {
         }
 
         /// Replaces the value with `new` if it is still `current` (compared by pointer).
-        /// `Ok(previous)` on success; `Err(new)` hands `new` back on failure.
+        /// `Ok(previous)` on success; on failure `Err((new, observed))` hands `new` back with a
+        /// guard on the value found instead, so the caller decides where that handle is released
+        /// (under the map's lock it may be the last one to its value, whose `Drop` must not run
+        /// there) and can retry from it without another load.
         #[inline]
-        pub(crate) fn compare_exchange(&self, current: &T, new: T) -> Result<T, T> {
+        pub(crate) fn compare_exchange(&self, current: &T, new: T) -> Result<T, (T, Guard<T>)> {
             let expected = T::as_ptr(current);
             // arc-swap consumes `new` even when the exchange fails, so keep a second handle.
             let spare = new.clone();
             let previous = self.0.compare_and_swap(expected, new);
-            // Release the handle that is not returned before building the result: it may be the
-            // last one to its value (replaced meanwhile by another thread), and a panicking
-            // `Drop` after the return value is built leaks it (rust-lang/rust#47949).
             if T::as_ptr(&previous) == expected {
+                // Release the spare before building the result: it may be the last handle to its
+                // value (replaced meanwhile by another thread), and a panicking `Drop` after the
+                // return value is built leaks it (rust-lang/rust#47949).
                 drop(spare);
                 Ok(guard_into_inner(previous))
             } else {
-                drop(previous);
-                Err(spare)
+                Err((spare, previous))
             }
         }
     }
@@ -96,37 +98,69 @@ mod cell {
 mod cell {
     use super::RefCnt;
     use core::ops::Deref;
+    use std::sync::Arc;
 
-    /// Stand-in for `arc_swap::Guard`: an owned copy of the value.
-    pub(crate) struct Guard<T>(T);
+    /// Stand-in for `arc_swap::Guard`: an owned copy of the value, plus the cell it came from.
+    /// Releasing an arc-swap guard is itself an atomic operation on the cell's debt list, which a
+    /// writer may have paid in the meantime (making the guard own a real reference), so releasing
+    /// this one touches the cell's mutex too: loom can then schedule a writer between a guard's
+    /// load and its release, which is when a guard can turn out to hold the last handle to a
+    /// value.
+    pub(crate) struct Guard<T> {
+        value: Option<T>,
+        cell: Option<Arc<loom::sync::Mutex<T>>>,
+    }
 
     impl<T> Deref for Guard<T> {
         type Target = T;
         fn deref(&self) -> &T {
-            &self.0
+            self.value
+                .as_ref()
+                .expect("guard holds a value until released")
         }
     }
 
-    pub(crate) fn guard_into_inner<T: RefCnt>(guard: Guard<T>) -> T {
-        guard.0
+    impl<T> Drop for Guard<T> {
+        fn drop(&mut self) {
+            if let (Some(_), Some(cell)) = (&self.value, &self.cell) {
+                drop(cell.lock().unwrap());
+            }
+        }
+    }
+
+    pub(crate) fn guard_into_inner<T: RefCnt>(mut guard: Guard<T>) -> T {
+        guard
+            .value
+            .take()
+            .expect("guard holds a value until released")
     }
 
     pub(crate) fn guard_from_inner<T: RefCnt>(value: T) -> Guard<T> {
-        Guard(value)
+        Guard {
+            value: Some(value),
+            cell: None,
+        }
     }
 
     /// Stand-in for `arc_swap::ArcSwapAny` that loom can see: every access is a loom mutex
     /// acquisition, i.e. a sequentially consistent synchronization point, which is what arc-swap
     /// guarantees for its loads and stores.
-    pub(crate) struct AtomicCell<T: RefCnt>(loom::sync::Mutex<T>);
+    pub(crate) struct AtomicCell<T: RefCnt>(Arc<loom::sync::Mutex<T>>);
 
     impl<T: RefCnt> AtomicCell<T> {
         pub(crate) fn new(value: T) -> Self {
-            Self(loom::sync::Mutex::new(value))
+            Self(Arc::new(loom::sync::Mutex::new(value)))
+        }
+
+        fn guard(&self, value: T) -> Guard<T> {
+            Guard {
+                value: Some(value),
+                cell: Some(Arc::clone(&self.0)),
+            }
         }
 
         pub(crate) fn load(&self) -> Guard<T> {
-            Guard(self.load_full())
+            self.guard(self.load_full())
         }
 
         pub(crate) fn load_full(&self) -> T {
@@ -137,13 +171,15 @@ mod cell {
             core::mem::replace(&mut *self.0.lock().unwrap(), new)
         }
 
-        pub(crate) fn compare_exchange(&self, current: &T, new: T) -> Result<T, T> {
-            let mut slot = self.0.lock().unwrap();
-            if T::as_ptr(&slot) == T::as_ptr(current) {
-                Ok(core::mem::replace(&mut *slot, new))
-            } else {
-                Err(new)
-            }
+        pub(crate) fn compare_exchange(&self, current: &T, new: T) -> Result<T, (T, Guard<T>)> {
+            let observed = {
+                let mut slot = self.0.lock().unwrap();
+                if T::as_ptr(&slot) == T::as_ptr(current) {
+                    return Ok(core::mem::replace(&mut *slot, new));
+                }
+                slot.clone()
+            };
+            Err((new, self.guard(observed)))
         }
     }
 }

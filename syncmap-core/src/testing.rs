@@ -43,13 +43,15 @@ where
     where
         K: Clone + Ord,
     {
+        // Value handles loaded under the lock are released after it (see `entry::Release`).
+        let held = core::cell::RefCell::new(Vec::new());
         let dirty = self.lock();
         let read = self.read_cell().load();
         let list = |table: &crate::table::Table<K, V>| {
             let mut keys: Vec<(K, EntryState)> = table
                 .buckets()
                 .iter()
-                .map(|b| (b.key.clone(), b.entry.state()))
+                .map(|b| (b.key.clone(), b.entry.state(&mut *held.borrow_mut())))
                 .collect();
             keys.sort_by(|a, b| a.0.cmp(&b.0));
             keys
@@ -68,6 +70,8 @@ where
     where
         K: Debug,
     {
+        // Value handles loaded under the lock are released after it (see `entry::Release`).
+        let held = core::cell::RefCell::new(Vec::new());
         let dirty = self.lock();
         let read = self.read_cell().load();
         read.table
@@ -80,7 +84,7 @@ where
                     return Err("amended read map without a dirty map".into());
                 }
                 for b in read.table.buckets() {
-                    match b.entry.state() {
+                    match b.entry.state(&mut *held.borrow_mut()) {
                         EntryState::Expunged => {
                             return Err(format!("{:?} expunged without a dirty map", b.key))
                         }
@@ -93,7 +97,7 @@ where
                 table.check_index().map_err(|e| format!("dirty map: {e}"))?;
                 for b in read.table.buckets() {
                     let in_dirty = table.find(b.hash, &b.key);
-                    match (b.entry.state(), in_dirty) {
+                    match (b.entry.state(&mut *held.borrow_mut()), in_dirty) {
                         (EntryState::Expunged, Some(_)) => {
                             return Err(format!("{:?} is expunged but in the dirty map", b.key))
                         }
@@ -114,7 +118,7 @@ where
                     }
                 }
                 for b in table.buckets() {
-                    let state = b.entry.state();
+                    let state = b.entry.state(&mut *held.borrow_mut());
                     if state == EntryState::Expunged {
                         return Err(format!("{:?} is expunged inside the dirty map", b.key));
                     }

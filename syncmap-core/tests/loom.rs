@@ -419,3 +419,48 @@ fn clear_racing_insert() {
         finish(map, &values);
     });
 }
+
+/// A value whose `Drop` takes the map's lock (through `stats`). Dropped while the lock is held,
+/// it would deadlock, which loom reports.
+struct LocksOnDrop {
+    map: std::sync::Arc<std::sync::OnceLock<std::sync::Weak<SyncMap<u32, LocksOnDrop, Hasher>>>>,
+}
+
+impl Drop for LocksOnDrop {
+    fn drop(&mut self) {
+        if let Some(map) = self.map.get().and_then(std::sync::Weak::upgrade) {
+            let _ = map.stats();
+        }
+    }
+}
+
+/// Regression (found by analysis in the fault-injection work): the dirty rebuild loads entry
+/// slots under the lock. If another thread replaces such a value and drops its handle in
+/// between, the rebuild's handle is the last one, and `V::drop` used to run under the lock,
+/// deadlocking a `Drop` that uses the map. Handles loaded under the lock now go to the garbage
+/// released after unlocking.
+#[test]
+fn value_drop_never_runs_under_the_lock() {
+    model("value_drop_never_runs_under_the_lock", None, |promotion| {
+        let cell = std::sync::Arc::new(std::sync::OnceLock::new());
+        let map = std::sync::Arc::new(
+            SyncMap::builder()
+                .hasher(Hasher::default())
+                .promotion(promotion)
+                .build(),
+        );
+        cell.set(std::sync::Arc::downgrade(&map)).unwrap();
+        let make = |cell: &std::sync::Arc<_>| LocksOnDrop {
+            map: std::sync::Arc::clone(cell),
+        };
+        map.insert(1, make(&cell));
+        assert!(map.get(&1).is_some()); // promoted: 1 is in the read map
+        let (m2, c2) = (std::sync::Arc::clone(&map), std::sync::Arc::clone(&cell));
+        // A new key: rebuilds the dirty map under the lock, loading 1's slot.
+        let t = thread::spawn(move || drop(m2.insert(2, make(&c2))));
+        // Replaces 1's value lock-free and drops the old one.
+        drop(map.insert(1, make(&cell)));
+        t.join().unwrap();
+        assert_eq!(map.len(), 2);
+    });
+}
