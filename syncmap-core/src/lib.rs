@@ -104,7 +104,9 @@
 //!   `compare_and_remove` of a key the filter rules out answer "absent" lock-free. The miss they
 //!   would have counted under the lock is still counted (lock-free, folded in under the lock), and
 //!   the one that would trigger a promotion takes the lock as in Go, so [`Stats`] and the
-//!   promotion schedule are Go's. The key's `Eq` then runs on fewer dirty-map lookups.
+//!   promotion schedule are Go's for one thread. Under concurrency a promotion can come a few
+//!   misses late (the budget a lock-free miss checks is refreshed when the lock is released).
+//!   The key's `Eq` then runs on fewer dirty-map lookups.
 //!
 //! # User code and panics
 //!

@@ -14,7 +14,8 @@
 //! A lookup of a key that the read map's new-key filter rules out of the dirty map (see
 //! `read.rs`) counts its miss without the lock, in the read snapshot; those misses are folded in
 //! here, under the lock, before the rule is checked, and a lock-free miss that would make the
-//! rule fire takes the locked path instead. So promotions happen at the same miss as in Go.
+//! rule fire takes the locked path instead. So, with one thread, promotions happen at the same
+//! miss as in Go (under concurrency, possibly a few misses later; see `read.rs`).
 
 use crate::config::Promotion;
 use crate::dirty::{Dirty, Garbage};
