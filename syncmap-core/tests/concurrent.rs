@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use syncmap_core::{Promotion, SyncMap};
 
+mod support;
+use support::Rng;
+
 /// A value that records its creation and destruction; dropping one twice panics.
 struct Tracked {
     id: usize,
@@ -52,17 +55,6 @@ impl Drop for Tracked {
 const THREADS: usize = 4;
 const OPS: usize = if cfg!(miri) { 200 } else { 20_000 };
 const KEYS: u64 = 64;
-
-/// A small deterministic PRNG (xorshift), one per thread.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 fn hammer(promotion: Promotion) {
     let ledger = Arc::new(Ledger::default());

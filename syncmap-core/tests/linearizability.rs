@@ -25,6 +25,9 @@ use std::sync::Barrier;
 use std::thread;
 use syncmap_core::{Promotion, SyncMap};
 
+mod support;
+use support::Rng;
+
 /// One single-key operation and its arguments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
@@ -184,21 +187,6 @@ impl Target for BrokenCas {
             }
             other => self.0.apply(key, other),
         }
-    }
-}
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 

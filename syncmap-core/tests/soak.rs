@@ -15,6 +15,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use syncmap_core::{Promotion, SyncMap};
 
+mod support;
+use support::Rng;
+
 /// Counts live keys and values, and records each value's drop.
 struct Registry {
     live_keys: AtomicI64,
@@ -107,17 +110,6 @@ impl std::fmt::Debug for Key {
 impl Drop for Key {
     fn drop(&mut self) {
         self.reg.live_keys.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 }
 
