@@ -17,7 +17,7 @@
 use crate::entry::EntryState;
 use crate::primitive::Arc;
 use crate::read::ReadOnly;
-use crate::slot::Slot;
+use crate::slot::{Shared, Slot};
 use crate::stats::Counters;
 use crate::table::{Bucket, Table};
 
@@ -113,7 +113,7 @@ pub(crate) struct Garbage<K, V> {
     pub(crate) handles: Vec<Slot<V>>,
     pub(crate) buckets: Vec<Bucket<K, V>>,
     pub(crate) keys: Vec<K>,
-    pub(crate) reads: Vec<Arc<ReadOnly<K, V>>>,
+    pub(crate) reads: Vec<Shared<ReadOnly<K, V>>>,
     pub(crate) tables: Vec<Table<K, V>>,
 }
 

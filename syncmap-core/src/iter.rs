@@ -9,6 +9,7 @@
 use crate::map::SyncMap;
 use crate::primitive::Arc;
 use crate::read::ReadOnly;
+use crate::slot::Shared;
 use crate::table::Bucket;
 use crate::value::Ref;
 use core::fmt;
@@ -20,10 +21,10 @@ use std::collections::hash_map::RandomState;
 pub(crate) type Visit<'a, K, V> = (&'a Bucket<K, V>, &'a ReadOnly<K, V>);
 
 pub(crate) struct Cursor<K, V> {
-    read: Arc<ReadOnly<K, V>>,
+    read: Shared<ReadOnly<K, V>>,
     next: usize,
     /// The read map walked before the promotion, once the cursor has moved past it.
-    walked: Option<Arc<ReadOnly<K, V>>>,
+    walked: Option<Shared<ReadOnly<K, V>>>,
     done: bool,
 }
 
@@ -106,12 +107,12 @@ where
     type Item = (K, Arc<V>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
+        crate::slot::finish(|| loop {
             let (bucket, _) = self.cursor.next_bucket(self.map)?;
             if let Some(value) = bucket.entry.load() {
                 return Some((bucket.key.clone(), Ref::into_arc(value)));
             }
-        }
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use crate::iter::{Cursor, Iter};
 use crate::primitive::{Arc, AtomicCell, Mutex, MutexGuard};
 use crate::promote::{miss_locked, promote_locked};
 use crate::read::{LenCell, ReadOnly};
+use crate::slot::Shared;
 use crate::stats::Stats;
 use crate::table::Bucket;
 use crate::value::{OccupiedError, Ref};
@@ -47,7 +48,7 @@ use std::sync::PoisonError;
 /// ```
 pub struct SyncMap<K, V, S = RandomState> {
     /// The read map (Go's `read`), published atomically, loaded without a lock.
-    read: CachePadded<AtomicCell<Arc<ReadOnly<K, V>>>>,
+    read: CachePadded<AtomicCell<Shared<ReadOnly<K, V>>>>,
     /// The dirty map, the miss counter and the statistics (Go's `mu`, `dirty`, `misses`).
     dirty: CachePadded<Mutex<Dirty<K, V>>>,
     hash_builder: S,
@@ -104,7 +105,7 @@ impl<K, V, S> SyncMap<K, V, S> {
 
     pub(crate) fn from_parts(config: Config, hash_builder: S) -> Self {
         SyncMap {
-            read: CachePadded::new(AtomicCell::new(Arc::new(ReadOnly::empty()))),
+            read: CachePadded::new(AtomicCell::new(Shared::new(ReadOnly::empty()))),
             dirty: CachePadded::new(Mutex::new(Dirty::new())),
             hash_builder,
             config,
@@ -131,7 +132,7 @@ impl<K, V, S> SyncMap<K, V, S> {
     /// assert_eq!(map.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.read.load().len()
+        crate::slot::finish(|| self.read.load().len())
     }
 
     /// Whether [`len`](Self::len) is zero, with the same cost and consistency.
@@ -145,21 +146,23 @@ impl<K, V, S> SyncMap<K, V, S> {
     /// Takes the map's lock for a moment; the counters themselves are only ever written on slow
     /// paths, so reads that hit the read map pay nothing for them.
     pub fn stats(&self) -> Stats {
-        let dirty = self.lock();
-        let read = self.read.load();
-        let pending = read.pending_misses();
-        let mut counters = dirty.counters;
-        counters.misses += pending as u64;
-        counters.to_stats(
-            dirty.misses + pending,
-            read.table.len(),
-            dirty.table.as_ref().map(|t| t.len()),
-            read.amended(),
-        )
+        crate::slot::finish(|| {
+            let dirty = self.lock();
+            let read = self.read.load();
+            let pending = read.pending_misses();
+            let mut counters = dirty.counters;
+            counters.misses += pending as u64;
+            counters.to_stats(
+                dirty.misses + pending,
+                read.table.len(),
+                dirty.table.as_ref().map(|t| t.len()),
+                read.amended(),
+            )
+        })
     }
 
     #[inline]
-    pub(crate) fn read_cell(&self) -> &AtomicCell<Arc<ReadOnly<K, V>>> {
+    pub(crate) fn read_cell(&self) -> &AtomicCell<Shared<ReadOnly<K, V>>> {
         &self.read
     }
 
@@ -186,7 +189,7 @@ impl<K, V, S> SyncMap<K, V, S> {
 
     /// Publishes an amended dirty map for an iterator that has walked the whole read map, and
     /// returns the read map to walk next.
-    pub(crate) fn promote_for_iteration(&self) -> Arc<ReadOnly<K, V>> {
+    pub(crate) fn promote_for_iteration(&self) -> Shared<ReadOnly<K, V>> {
         self.locked(|dirty, garbage| {
             if self.read.load().amended() {
                 promote_locked(&self.read, dirty, garbage);
@@ -228,21 +231,30 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let hash = self.hash(key);
-        {
-            let read = self.read.load();
-            if let Some(bucket) = read.table.find(hash, key) {
-                let found = bucket.entry.load();
-                // Dropping the read guard may drop a stale read map and with it keys and values,
-                // running user `Drop`s: do it before the return value is built (see `insert`).
-                drop(read);
-                return found;
+        crate::slot::finish(|| {
+            let hash = self.hash(key);
+            {
+                let read = self.read.load();
+                if let Some(bucket) = read.table.find(hash, key) {
+                    let found = bucket.entry.load();
+                    // Dropping the read guard may drop a stale read map and with it keys and values,
+                    // running user `Drop`s: do it before the return value is built (see `insert`).
+                    drop(read);
+                    return found;
+                }
+                if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
+                    return None;
+                }
             }
-            if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
-                return None;
-            }
-        }
-        self.find_slow(hash, key)?.0.load()
+            let (entry, generation) = self.find_slow(hash, key)?;
+            let found = entry.load();
+            // Our handle may be the entry's last (after a concurrent `clear`), and dropping the entry
+            // drops whatever value it holds by then: do it before the return value is built (see
+            // `insert`).
+            drop(entry);
+            drop(generation);
+            found
+        })
     }
 
     /// Returns an owned handle to the value of `key`, which may be kept as long as needed.
@@ -362,46 +374,48 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let hash = self.hash(key);
-        {
-            let read = self.read.load();
-            if let Some(bucket) = read.table.find(hash, key) {
-                let removed = bucket.entry.delete(&mut DropNow);
+        crate::slot::finish(|| {
+            let hash = self.hash(key);
+            {
+                let read = self.read.load();
+                if let Some(bucket) = read.table.find(hash, key) {
+                    let removed = bucket.entry.delete(&mut DropNow);
+                    if removed.is_some() {
+                        read.add_len(-1);
+                    }
+                    drop(read); // before the return: see `get`
+                    return removed;
+                }
+                if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
+                    return None;
+                }
+            }
+            self.locked(|dirty, garbage| {
+                let read = self.read.load();
+                let entry = if let Some(bucket) = read.table.find(hash, key) {
+                    Arc::clone(&bucket.entry)
+                } else if !read.amended() {
+                    return None;
+                } else {
+                    let removed = dirty.table.as_mut().and_then(|t| t.swap_remove(hash, key));
+                    let entry = removed.map(|bucket| {
+                        let entry = Arc::clone(&bucket.entry);
+                        garbage.buckets.push(bucket);
+                        entry
+                    });
+                    miss_locked(&self.read, dirty, self.config.promotion, garbage);
+                    entry?
+                };
+                // Delete under the lock (`delete` runs no user code): the removed bucket's key is
+                // dropped after the lock is released, and if that `Drop` panics the key must not be
+                // left unlinked from the dirty map yet still counted in `len` (issue 5, faults.rs
+                // `remove from dirty_only`, key Drop fault at call 1).
+                let removed = entry.delete(&mut garbage.handles);
                 if removed.is_some() {
                     read.add_len(-1);
                 }
-                drop(read); // before the return: see `get`
-                return removed;
-            }
-            if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
-                return None;
-            }
-        }
-        self.locked(|dirty, garbage| {
-            let read = self.read.load();
-            let entry = if let Some(bucket) = read.table.find(hash, key) {
-                Arc::clone(&bucket.entry)
-            } else if !read.amended() {
-                return None;
-            } else {
-                let removed = dirty.table.as_mut().and_then(|t| t.swap_remove(hash, key));
-                let entry = removed.map(|bucket| {
-                    let entry = Arc::clone(&bucket.entry);
-                    garbage.buckets.push(bucket);
-                    entry
-                });
-                miss_locked(&self.read, dirty, self.config.promotion, garbage);
-                entry?
-            };
-            // Delete under the lock (`delete` runs no user code): the removed bucket's key is
-            // dropped after the lock is released, and if that `Drop` panics the key must not be
-            // left unlinked from the dirty map yet still counted in `len` (issue 5, faults.rs
-            // `remove from dirty_only`, key Drop fault at call 1).
-            let removed = entry.delete(&mut garbage.handles);
-            if removed.is_some() {
-                read.add_len(-1);
-            }
-            removed
+                removed
+            })
         })
     }
 
@@ -428,43 +442,47 @@ where
         Q: Hash + Eq + ?Sized,
         V: PartialEq,
     {
-        let hash = self.hash(key);
-        let entry = {
-            let read = self.read.load();
-            if let Some(bucket) = read.table.find(hash, key) {
-                Some(Arc::clone(&bucket.entry))
-            } else if !read.amended() || !read.may_be_dirty(hash) {
-                // Go counts a miss here only when the dirty map has the key.
-                None
-            } else {
-                drop(read);
-                self.locked(|dirty, garbage| {
-                    let read = self.read.load();
-                    if let Some(bucket) = read.table.find(hash, key) {
-                        return Some(Arc::clone(&bucket.entry));
-                    }
-                    let found = dirty
-                        .table
-                        .as_ref()
-                        .and_then(|t| t.find(hash, key))
-                        .map(|bucket| Arc::clone(&bucket.entry));
-                    if found.is_some() {
-                        miss_locked(&self.read, dirty, self.config.promotion, garbage);
-                    }
-                    found
-                })
+        crate::slot::finish(|| {
+            let hash = self.hash(key);
+            let entry = {
+                let read = self.read.load();
+                if let Some(bucket) = read.table.find(hash, key) {
+                    let entry = Arc::clone(&bucket.entry);
+                    drop(read); // before the block's value: see `insert`
+                    Some(entry)
+                } else if !read.amended() || !read.may_be_dirty(hash) {
+                    // Go counts a miss here only when the dirty map has the key.
+                    None
+                } else {
+                    drop(read);
+                    self.locked(|dirty, garbage| {
+                        let read = self.read.load();
+                        if let Some(bucket) = read.table.find(hash, key) {
+                            return Some(Arc::clone(&bucket.entry));
+                        }
+                        let found = dirty
+                            .table
+                            .as_ref()
+                            .and_then(|t| t.find(hash, key))
+                            .map(|bucket| Arc::clone(&bucket.entry));
+                        if found.is_some() {
+                            miss_locked(&self.read, dirty, self.config.promotion, garbage);
+                        }
+                        found
+                    })
+                }
+            };
+            match entry {
+                Some(entry) => {
+                    let swapped = entry.compare_and_swap(current, Arc::new(new));
+                    // Our handle may be the entry's last (after a concurrent `clear`): drop it before
+                    // the return value is built (see `insert`).
+                    drop(entry);
+                    swapped.map_err(crate::entry::unwrap_unpublished)
+                }
+                None => Err(new),
             }
-        };
-        match entry {
-            Some(entry) => {
-                let swapped = entry.compare_and_swap(current, Arc::new(new));
-                // Our handle may be the entry's last (after a concurrent `clear`): drop it before
-                // the return value is built (see `insert`).
-                drop(entry);
-                swapped.map_err(crate::entry::unwrap_unpublished)
-            }
-            None => Err(new),
-        }
+        })
     }
 
     /// Removes `key` if its value equals `current` (Go's `CompareAndDelete`), returning the
@@ -488,23 +506,31 @@ where
         Q: Hash + Eq + ?Sized,
         V: PartialEq,
     {
-        let hash = self.hash(key);
-        let (entry, generation) = {
-            let read = self.read.load();
-            if let Some(bucket) = read.table.find(hash, key) {
-                (Arc::clone(&bucket.entry), Arc::clone(&read.len))
-            } else if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
-                return None;
-            } else {
-                drop(read);
-                self.find_slow(hash, key)?
+        crate::slot::finish(|| {
+            let hash = self.hash(key);
+            let (entry, generation) = {
+                let read = self.read.load();
+                if let Some(bucket) = read.table.find(hash, key) {
+                    let found = (Arc::clone(&bucket.entry), Arc::clone(&read.len));
+                    drop(read); // before the block's value: see `insert`
+                    found
+                } else if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
+                    return None;
+                } else {
+                    drop(read);
+                    self.find_slow(hash, key)?
+                }
+            };
+            let removed = entry.compare_and_delete(current);
+            if removed.is_some() {
+                generation.fetch_add(-1, crate::primitive::Ordering::Relaxed);
             }
-        };
-        let removed = entry.compare_and_delete(current);
-        if removed.is_some() {
-            generation.fetch_add(-1, crate::primitive::Ordering::Relaxed);
-        }
-        removed
+            // Our handle may be the entry's last (after a concurrent `clear`), and a value stored in
+            // it meanwhile would be dropped with it: before the return value is built (see `insert`).
+            drop(entry);
+            drop(generation);
+            removed
+        })
     }
 
     /// Calls `f` on each key and value, in no particular order, until it breaks (Go's `Range`).
@@ -534,19 +560,21 @@ where
     /// ```
     #[doc(alias = "Range")]
     pub fn for_each<B>(&self, mut f: impl FnMut(&K, &V) -> ControlFlow<B>) -> ControlFlow<B> {
-        let mut cursor = Cursor::new(self);
-        while let Some((bucket, _)) = cursor.next_bucket(self) {
-            if let Some(value) = bucket.entry.load() {
-                if let ControlFlow::Break(b) = f(&bucket.key, &value) {
-                    // Release the value and the walked read maps before the return value is
-                    // built (see `insert`).
-                    drop(value);
-                    drop(cursor);
-                    return ControlFlow::Break(b);
+        crate::slot::finish(|| {
+            let mut cursor = Cursor::new(self);
+            while let Some((bucket, _)) = cursor.next_bucket(self) {
+                if let Some(value) = bucket.entry.load() {
+                    if let ControlFlow::Break(b) = f(&bucket.key, &value) {
+                        // Release the value and the walked read maps before the return value is
+                        // built (see `insert`).
+                        drop(value);
+                        drop(cursor);
+                        return ControlFlow::Break(b);
+                    }
                 }
             }
-        }
-        ControlFlow::Continue(())
+            ControlFlow::Continue(())
+        })
     }
 
     /// Removes every entry for which `f` returns `false`, walking the map as
@@ -559,14 +587,16 @@ where
     /// assert_eq!(map.len(), 5);
     /// ```
     pub fn retain(&self, mut f: impl FnMut(&K, &V) -> bool) {
-        let mut cursor = Cursor::new(self);
-        while let Some((bucket, read)) = cursor.next_bucket(self) {
-            if let Some(value) = bucket.entry.load() {
-                if !f(&bucket.key, &value) && bucket.entry.delete_if_same(Ref::as_arc(&value)) {
-                    read.add_len(-1);
+        crate::slot::finish(|| {
+            let mut cursor = Cursor::new(self);
+            while let Some((bucket, read)) = cursor.next_bucket(self) {
+                if let Some(value) = bucket.entry.load() {
+                    if !f(&bucket.key, &value) && bucket.entry.delete_if_same(Ref::as_arc(&value)) {
+                        read.add_len(-1);
+                    }
                 }
             }
-        }
+        })
     }
 
     /// An iterator over keys and values, with [`for_each`](Self::for_each)'s semantics. It yields
@@ -598,20 +628,22 @@ where
     /// ```
     #[doc(alias = "Clear")]
     pub fn clear(&self) {
-        {
-            let read = self.read.load();
-            if read.table.is_empty() && !read.amended() {
-                return;
+        crate::slot::finish(|| {
+            {
+                let read = self.read.load();
+                if read.table.is_empty() && !read.amended() {
+                    return;
+                }
             }
-        }
-        self.locked(|dirty, garbage| {
-            garbage
-                .reads
-                .push(self.read.swap(Arc::new(ReadOnly::empty())));
-            garbage.tables.extend(dirty.table.take());
-            // Don't promote the cleared dirty map right away (Go's comment).
-            dirty.misses = 0;
-        });
+            self.locked(|dirty, garbage| {
+                garbage
+                    .reads
+                    .push(self.read.swap(Shared::new(ReadOnly::empty())));
+                garbage.tables.extend(dirty.table.take());
+                // Don't promote the cleared dirty map right away (Go's comment).
+                dirty.misses = 0;
+            });
+        })
     }
 }
 
@@ -636,54 +668,64 @@ where
     #[doc(alias = "Store")]
     #[doc(alias = "Swap")]
     pub fn insert(&self, key: K, value: V) -> Option<Arc<V>> {
-        let hash = self.hash(&key);
-        let value = Arc::new(value);
-        let value = {
-            let read = self.read.load();
-            match read.table.find(hash, &key) {
-                Some(bucket) => match bucket.entry.try_swap(value) {
-                    Ok(previous) => {
-                        if previous.is_none() {
-                            read.add_len(1);
+        crate::slot::finish(|| {
+            let hash = self.hash(&key);
+            let value = Arc::new(value);
+            let value = {
+                let read = self.read.load();
+                match read.table.find(hash, &key) {
+                    Some(bucket) => match bucket.entry.try_swap(value) {
+                        Ok(previous) => {
+                            if previous.is_none() {
+                                read.add_len(1);
+                            }
+                            // Drop the key and the read guard (which may hold the last handle to a
+                            // stale read map, its keys and values) before returning: a panic in a
+                            // `Drop` of a local that runs after the return value is built leaks
+                            // that value (rust-lang/rust#47949); see faults.rs.
+                            drop(read);
+                            drop(key);
+                            return previous;
                         }
-                        // Drop the key and the read guard (which may hold the last handle to a
-                        // stale read map, its keys and values) before returning: a panic in a
-                        // `Drop` of a local that runs after the return value is built leaks
-                        // that value (rust-lang/rust#47949); see faults.rs.
-                        drop(read);
-                        drop(key);
-                        return previous;
+                        Err(value) => {
+                            // A block's value is leaked like a return value if a later `Drop`
+                            // panics (rust-lang/rust#47949): release the guard first.
+                            drop(read);
+                            value
+                        }
+                    },
+                    None => {
+                        drop(read); // see above
+                        value
                     }
-                    Err(value) => value,
-                },
-                None => value,
-            }
-        };
-        self.locked(|dirty, garbage| {
-            let read = self.read.load();
-            let previous = if let Some(bucket) = read.table.find(hash, &key) {
-                if bucket.entry.unexpunge_locked(&mut garbage.handles) {
-                    dirty.table_for_unexpunged().push_unique(Bucket {
-                        hash,
-                        key,
-                        entry: Arc::clone(&bucket.entry),
-                    });
-                } else {
-                    garbage.keys.push(key);
                 }
-                bucket.entry.swap_locked(value)
-            } else if let Some(bucket) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
-                let previous = bucket.entry.swap_locked(value);
-                garbage.keys.push(key);
-                previous
-            } else {
-                self.insert_new_locked(&read, dirty, garbage, hash, key, value);
-                None
             };
-            if previous.is_none() {
-                read.add_len(1);
-            }
-            previous
+            self.locked(|dirty, garbage| {
+                let read = self.read.load();
+                let previous = if let Some(bucket) = read.table.find(hash, &key) {
+                    if bucket.entry.unexpunge_locked(&mut garbage.handles) {
+                        dirty.table_for_unexpunged().push_unique(Bucket {
+                            hash,
+                            key,
+                            entry: Arc::clone(&bucket.entry),
+                        });
+                    } else {
+                        garbage.keys.push(key);
+                    }
+                    bucket.entry.swap_locked(value)
+                } else if let Some(bucket) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
+                    let previous = bucket.entry.swap_locked(value);
+                    garbage.keys.push(key);
+                    previous
+                } else {
+                    self.insert_new_locked(&read, dirty, garbage, hash, key, value);
+                    None
+                };
+                if previous.is_none() {
+                    read.add_len(1);
+                }
+                previous
+            })
         })
     }
 
@@ -702,64 +744,72 @@ where
     /// ```
     #[doc(alias = "LoadOrStore")]
     pub fn try_insert(&self, key: K, value: V) -> Result<Ref<V>, OccupiedError<V>> {
-        let hash = self.hash(&key);
-        let value = {
-            let read = self.read.load();
-            match read.table.find(hash, &key) {
-                Some(bucket) => match bucket.entry.try_load_or_store(value, &mut DropNow) {
+        crate::slot::finish(|| {
+            let hash = self.hash(&key);
+            let value = {
+                let read = self.read.load();
+                match read.table.find(hash, &key) {
+                    Some(bucket) => match bucket.entry.try_load_or_store(value, &mut DropNow) {
+                        LoadOrStore::Stored(stored) => {
+                            read.add_len(1);
+                            drop(read); // before the return value is built: see `insert`
+                            drop(key);
+                            return Ok(stored);
+                        }
+                        LoadOrStore::Loaded(existing, value) => {
+                            drop(read);
+                            drop(key);
+                            return Err(OccupiedError { existing, value });
+                        }
+                        LoadOrStore::Expunged(value) => {
+                            drop(read); // before the block's value: see `insert`
+                            value
+                        }
+                    },
+                    None => {
+                        drop(read); // before the block's value: see `insert`
+                        value
+                    }
+                }
+            };
+            self.locked(|dirty, garbage| {
+                let read = self.read.load();
+                let outcome = if let Some(bucket) = read.table.find(hash, &key) {
+                    if bucket.entry.unexpunge_locked(&mut garbage.handles) {
+                        dirty.table_for_unexpunged().push_unique(Bucket {
+                            hash,
+                            key,
+                            entry: Arc::clone(&bucket.entry),
+                        });
+                    } else {
+                        garbage.keys.push(key);
+                    }
+                    bucket.entry.try_load_or_store(value, &mut garbage.handles)
+                } else if let Some(entry) = dirty
+                    .table
+                    .as_ref()
+                    .and_then(|t| t.find(hash, &key))
+                    .map(|bucket| Arc::clone(&bucket.entry))
+                {
+                    garbage.keys.push(key);
+                    let outcome = entry.try_load_or_store(value, &mut garbage.handles);
+                    miss_locked(&self.read, dirty, self.config.promotion, garbage);
+                    outcome
+                } else {
+                    let value = Arc::new(value);
+                    let stored = Ref::from_arc(Arc::clone(&value));
+                    self.insert_new_locked(&read, dirty, garbage, hash, key, value);
+                    LoadOrStore::Stored(stored)
+                };
+                match outcome {
                     LoadOrStore::Stored(stored) => {
                         read.add_len(1);
-                        drop(read); // before the return value is built: see `insert`
-                        drop(key);
-                        return Ok(stored);
+                        Ok(stored)
                     }
-                    LoadOrStore::Loaded(existing, value) => {
-                        drop(read);
-                        drop(key);
-                        return Err(OccupiedError { existing, value });
-                    }
-                    LoadOrStore::Expunged(value) => value,
-                },
-                None => value,
-            }
-        };
-        self.locked(|dirty, garbage| {
-            let read = self.read.load();
-            let outcome = if let Some(bucket) = read.table.find(hash, &key) {
-                if bucket.entry.unexpunge_locked(&mut garbage.handles) {
-                    dirty.table_for_unexpunged().push_unique(Bucket {
-                        hash,
-                        key,
-                        entry: Arc::clone(&bucket.entry),
-                    });
-                } else {
-                    garbage.keys.push(key);
+                    LoadOrStore::Loaded(existing, value) => Err(OccupiedError { existing, value }),
+                    LoadOrStore::Expunged(_) => unreachable!("unexpunged under the lock"),
                 }
-                bucket.entry.try_load_or_store(value, &mut garbage.handles)
-            } else if let Some(entry) = dirty
-                .table
-                .as_ref()
-                .and_then(|t| t.find(hash, &key))
-                .map(|bucket| Arc::clone(&bucket.entry))
-            {
-                garbage.keys.push(key);
-                let outcome = entry.try_load_or_store(value, &mut garbage.handles);
-                miss_locked(&self.read, dirty, self.config.promotion, garbage);
-                outcome
-            } else {
-                let value = Arc::new(value);
-                let stored = Ref::from_arc(Arc::clone(&value));
-                self.insert_new_locked(&read, dirty, garbage, hash, key, value);
-                LoadOrStore::Stored(stored)
-            };
-            match outcome {
-                LoadOrStore::Stored(stored) => {
-                    read.add_len(1);
-                    Ok(stored)
-                }
-                LoadOrStore::Loaded(existing, value) => Err(OccupiedError { existing, value }),
-                LoadOrStore::Expunged(_) => unreachable!("unexpunged under the lock"),
-            }
+            })
         })
     }
 

@@ -21,6 +21,7 @@ use crate::config::Promotion;
 use crate::dirty::{Dirty, Garbage};
 use crate::primitive::{Arc, AtomicCell};
 use crate::read::ReadOnly;
+use crate::slot::Shared;
 use crate::table::Table;
 
 impl Promotion {
@@ -52,7 +53,7 @@ pub(crate) fn fold_misses_locked<K, V>(read: &ReadOnly<K, V>, dirty: &mut Dirty<
 
 /// Go's `missLocked`: counts a miss and promotes when the rule says so.
 pub(crate) fn miss_locked<K, V>(
-    read: &AtomicCell<Arc<ReadOnly<K, V>>>,
+    read: &AtomicCell<Shared<ReadOnly<K, V>>>,
     dirty: &mut Dirty<K, V>,
     promotion: Promotion,
     garbage: &mut Garbage<K, V>,
@@ -68,7 +69,7 @@ pub(crate) fn miss_locked<K, V>(
 /// Publishes the dirty map as the read map. The caller holds the lock, and the current read map
 /// is amended (so a dirty map exists and holds every entry worth keeping).
 pub(crate) fn promote_locked<K, V>(
-    read: &AtomicCell<Arc<ReadOnly<K, V>>>,
+    read: &AtomicCell<Shared<ReadOnly<K, V>>>,
     dirty: &mut Dirty<K, V>,
     garbage: &mut Garbage<K, V>,
 ) {
@@ -77,7 +78,7 @@ pub(crate) fn promote_locked<K, V>(
     fold_misses_locked(&current, dirty);
     let generation = Arc::clone(&current.len);
     drop(current);
-    let old = read.swap(Arc::new(ReadOnly::new(table, generation)));
+    let old = read.swap(Shared::new(ReadOnly::new(table, generation)));
     garbage.reads.push(old);
     dirty.misses = 0;
     dirty.counters.promotions += 1;

@@ -7,7 +7,10 @@
 
 use crate::primitive::Arc;
 use arc_swap::RefCnt;
+use core::cell::Cell;
 use core::ptr;
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 
 /// The state of one entry.
 pub(crate) enum Slot<V> {
@@ -93,6 +96,16 @@ unsafe impl<V> RefCnt for Slot<V> {
         }
     }
 
+    /// Called by arc-swap in the middle of its own bookkeeping (a load's fallback path drops the
+    /// reference it took on a value that a writer replaced meanwhile, and that may be the value's
+    /// last). A panic from `V::drop` unwinding out of there would skip the rest of that
+    /// bookkeeping and leak the value arc-swap was about to hand out, so it is deferred (see
+    /// [`drop_deferring_panic`]).
+    unsafe fn dec(ptr: *const V) {
+        // SAFETY: arc-swap passes a pointer whose reference it owns, as for `from_ptr`.
+        drop_deferring_panic(unsafe { Self::from_ptr(ptr) });
+    }
+
     #[inline]
     unsafe fn from_ptr(ptr: *const V) -> Self {
         if ptr.is_null() {
@@ -105,4 +118,89 @@ unsafe impl<V> RefCnt for Slot<V> {
             Slot::Value(unsafe { Arc::from_raw(ptr) })
         }
     }
+}
+
+/// An `Arc` as the read-map cell holds it: arc-swap's own `RefCnt` for `Arc`, except that a panic
+/// from dropping the last reference inside arc-swap's bookkeeping is deferred, as for [`Slot`]
+/// (the last reference to a stale read map owns keys and entries, whose `Drop`s are user code).
+pub(crate) struct Shared<T>(pub(crate) Arc<T>);
+
+impl<T> Shared<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Shared(Arc::new(value))
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    #[inline]
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T> core::ops::Deref for Shared<T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+// SAFETY: the same pointer protocol as arc-swap's impl for `Arc<T>`: `into_ptr`/`from_ptr` are
+// `Arc::into_raw`/`Arc::from_raw` and transfer the one reference the `Shared` owns, and `as_ptr`
+// borrows without touching the count. Only `dec` differs, in how a panicking drop unwinds.
+unsafe impl<T> RefCnt for Shared<T> {
+    type Base = T;
+
+    #[inline]
+    fn into_ptr(me: Self) -> *mut T {
+        Arc::into_raw(me.0).cast_mut()
+    }
+
+    #[inline]
+    fn as_ptr(me: &Self) -> *mut T {
+        Arc::as_ptr(&me.0).cast_mut()
+    }
+
+    #[inline]
+    unsafe fn from_ptr(ptr: *const T) -> Self {
+        // SAFETY: arc-swap only passes back pointers from `into_ptr` whose reference it owns.
+        Shared(unsafe { Arc::from_raw(ptr) })
+    }
+
+    unsafe fn dec(ptr: *const T) {
+        // SAFETY: as for `from_ptr`.
+        drop_deferring_panic(unsafe { Self::from_ptr(ptr) });
+    }
+}
+
+/// Drops `value`, catching a panic from its `Drop` (user code) so that it does not unwind
+/// through arc-swap's bookkeeping; [`finish`] raises it at the end of the public operation.
+fn drop_deferring_panic<T>(value: T) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(value))) {
+        DEFERRED_PANIC.with(|deferred| {
+            // Keep the first panic; a second one in the same operation is dropped with its payload.
+            let first = deferred.take().unwrap_or(payload);
+            deferred.set(Some(first));
+        });
+    }
+}
+
+thread_local! {
+    /// A panic from a key's or value's `Drop` caught inside arc-swap (see `drop_deferring_panic`).
+    static DEFERRED_PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
+}
+
+/// Runs a public operation: returns its result, or, if a key's or value's `Drop` panicked inside
+/// arc-swap during the operation, raises that panic once the operation's bookkeeping is complete
+/// (the result is dropped on the way out, so nothing leaks).
+#[inline(always)]
+pub(crate) fn finish<R>(operation: impl FnOnce() -> R) -> R {
+    let result = operation();
+    if let Some(payload) = DEFERRED_PANIC.take() {
+        drop(result);
+        panic::resume_unwind(payload);
+    }
+    result
 }
