@@ -117,7 +117,11 @@
 //! Everything else (`V::eq` in the compare operations, the closures of
 //! [`get_or_insert_with`](SyncMap::get_or_insert_with), `for_each` and `retain`, and every
 //! `Drop` of a key or value) runs without the lock and may use the map freely. Keys whose `Hash`
-//! and `Eq` disagree give wrong answers, never undefined behaviour or a hang.
+//! and `Eq` disagree give wrong answers, never undefined behaviour or a hang. A `Drop` can run
+//! where the last handle to a value happens to be released, which may be inside arc-swap's own
+//! bookkeeping; a panic there is caught, so nothing leaks, and re-raised at the end of the
+//! operation (for a `get` that hits the read map, at the end of the thread's next other
+//! operation).
 //!
 //! # Limits
 //!

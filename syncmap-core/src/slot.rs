@@ -184,20 +184,37 @@ fn drop_deferring_panic<T>(value: T) {
             let first = deferred.take().unwrap_or(payload);
             deferred.set(Some(first));
         });
+        PANIC_DEFERRED.set(true);
     }
 }
 
 thread_local! {
     /// A panic from a key's or value's `Drop` caught inside arc-swap (see `drop_deferring_panic`).
     static DEFERRED_PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
+    /// Whether `DEFERRED_PANIC` holds a panic. A plain flag with no destructor, so checking it
+    /// at the end of every operation is one thread-local load.
+    static PANIC_DEFERRED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs a public operation: returns its result, or, if a key's or value's `Drop` panicked inside
 /// arc-swap during the operation, raises that panic once the operation's bookkeeping is complete
-/// (the result is dropped on the way out, so nothing leaks).
+/// (the result is dropped on the way out, so nothing leaks). Every operation ends here except
+/// the lock-free paths of `get`, for which even this one flag test is a tenth of the cost: a
+/// panic deferred there is raised by the thread's next operation that ends here.
 #[inline(always)]
 pub(crate) fn finish<R>(operation: impl FnOnce() -> R) -> R {
     let result = operation();
+    if PANIC_DEFERRED.get() {
+        return raise_deferred_panic(result);
+    }
+    result
+}
+
+/// The rare path of [`finish`], kept out of line so the common path is one flag test.
+#[cold]
+#[inline(never)]
+fn raise_deferred_panic<R>(result: R) -> R {
+    PANIC_DEFERRED.set(false);
     if let Some(payload) = DEFERRED_PANIC.take() {
         drop(result);
         panic::resume_unwind(payload);
