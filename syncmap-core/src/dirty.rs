@@ -14,7 +14,7 @@
 //!   maps) is moved into [`Garbage`] and dropped after the lock is released, so a `Drop` impl may
 //!   use the map freely.
 
-use crate::entry::EntryState;
+use crate::entry::{Entry, EntryState};
 use crate::primitive::Arc;
 use crate::read::ReadOnly;
 use crate::slot::{Shared, Slot};
@@ -44,11 +44,29 @@ impl<K, V> Dirty<K, V> {
         self.table.as_ref().map_or(0, Table::len)
     }
 
-    /// The dirty table, which an expunged entry guarantees exists.
-    pub(crate) fn table_for_unexpunged(&mut self) -> &mut Table<K, V> {
-        self.table
-            .as_mut()
-            .expect("invariant: an expunged entry implies a dirty map")
+    /// Go's `if e.unexpungeLocked() { m.dirty[key] = e }`, for `key`, found in the read map with
+    /// `entry`, before a store to it: an expunged entry is revived (expunged → deleted) and put
+    /// back into the dirty map under `key`, which an expunged entry guarantees exists; otherwise
+    /// the dirty map, if any, already holds the entry, and `key` is retired.
+    pub(crate) fn relink_locked(
+        &mut self,
+        hash: u64,
+        key: K,
+        entry: &Arc<Entry<V>>,
+        garbage: &mut Garbage<K, V>,
+    ) {
+        if entry.unexpunge_locked(&mut garbage.handles) {
+            self.table
+                .as_mut()
+                .expect("invariant: an expunged entry implies a dirty map")
+                .push_unique(Bucket {
+                    hash,
+                    key,
+                    entry: Arc::clone(entry),
+                });
+        } else {
+            garbage.keys.push(key);
+        }
     }
 
     /// Go's `dirtyLocked`: if there is no dirty map, builds one from the read map, copying every

@@ -706,15 +706,7 @@ where
             self.locked(|dirty, garbage| {
                 let read = self.read.load();
                 let previous = if let Some(bucket) = read.table.find(hash, &key) {
-                    if bucket.entry.unexpunge_locked(&mut garbage.handles) {
-                        dirty.table_for_unexpunged().push_unique(Bucket {
-                            hash,
-                            key,
-                            entry: Arc::clone(&bucket.entry),
-                        });
-                    } else {
-                        garbage.keys.push(key);
-                    }
+                    dirty.relink_locked(hash, key, &bucket.entry, garbage);
                     bucket.entry.swap_locked(value)
                 } else if let Some(bucket) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
                     let previous = bucket.entry.swap_locked(value);
@@ -778,15 +770,7 @@ where
             self.locked(|dirty, garbage| {
                 let read = self.read.load();
                 let outcome = if let Some(bucket) = read.table.find(hash, &key) {
-                    if bucket.entry.unexpunge_locked(&mut garbage.handles) {
-                        dirty.table_for_unexpunged().push_unique(Bucket {
-                            hash,
-                            key,
-                            entry: Arc::clone(&bucket.entry),
-                        });
-                    } else {
-                        garbage.keys.push(key);
-                    }
+                    dirty.relink_locked(hash, key, &bucket.entry, garbage);
                     bucket.entry.try_load_or_store(value, &mut garbage.handles)
                 } else if let Some(entry) = dirty
                     .table
