@@ -31,7 +31,6 @@ use crate::value::Ref;
 
 /// The observable state of an entry's slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub enum EntryState {
     /// The key has a value.
     Value,
