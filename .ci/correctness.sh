@@ -16,11 +16,22 @@ tier() { printf '\n--> %s\n' "$*"; }
 start=$SECONDS
 timed() { echo "    ($((SECONDS - start))s so far)"; }
 
-tier "loom models (release, --cfg loom)"
+tier "loom models (release, --cfg loom): the algorithm and the reclamation protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-    cargo test -p syncmap-core --release --test loom -- --nocapture 2>&1 |
-    grep -E "loom model|test result|panicked|error" 
+    cargo test -p syncmap-core --release --test loom --test loom_reclaim -- --nocapture 2>&1 |
+    grep -E "loom model|test result|panicked|error"
 test "${PIPESTATUS[0]}" = 0
+timed
+
+tier "loom mutant: without the writer's heavy barrier the protocol model must report a use-after-free"
+mutant_log="$(mktemp)"
+if RUSTFLAGS='--cfg loom --cfg syncmap_mutant="no_heavy_barrier"' CARGO_TARGET_DIR=target/loom-mutant \
+    cargo test -p syncmap-core --release --test loom_reclaim -- reader_racing_replace >"$mutant_log" 2>&1; then
+    echo "FAIL: the mutant without the heavy barrier passed the loom model"
+    exit 1
+fi
+grep -q "Causality violation" "$mutant_log" || { cat "$mutant_log"; echo "FAIL: the mutant failed for another reason"; exit 1; }
+echo "ok: the mutant is caught (loom: Causality violation)"
 timed
 
 tier "syncmap-core's whole test suite with --cfg syncmap_stress (promotion on every miss)"

@@ -29,7 +29,7 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
     }
 
     /// The value for `key`, computed with `compute` (given this memo) if it is not cached yet.
-    fn get(&self, key: K, compute: impl FnOnce(&Self) -> V) -> Ref<V> {
+    fn get(&self, key: K, compute: impl FnOnce(&Self) -> V) -> Ref<'_, V> {
         self.cache.get_or_insert_with(key, || {
             self.computed.fetch_add(1, Ordering::Relaxed);
             compute(self)

@@ -63,14 +63,16 @@ pub mod handles {
     //! |---|---|---|
     //! | to look at the value now | [`get`](crate::SyncMap::get) → [`Ref`](crate::Ref) | no lock, no shared write |
     //! | to compute something from it | [`with`](crate::SyncMap::with) | same as `get` |
-    //! | to keep it (store it, send it to another thread) | [`get_arc`](crate::SyncMap::get_arc) → `Arc<V>` | plus one reference-count increment |
+    //! | many lookups in a loop | [`pin`](crate::SyncMap::pin) → [`Pinned::get`](crate::Pinned::get) → `&V` | one guard for the whole session |
+    //! | to keep it (store it, send it to another thread, hold it across `.await`) | [`get_arc`](crate::SyncMap::get_arc) → `Arc<V>` | plus one reference-count increment |
     //! | a copy of a small value | [`get_cloned`](crate::SyncMap::get_cloned) | plus `V::clone` |
     //!
-    //! A `Ref` is a loan recorded in a slot owned by the current thread. Each thread has a few
-    //! such slots; holding many `Ref`s at once still works, but the extra ones cost a
-    //! reference-count increment, so prefer `Arc` for anything held for long. None of them ever
-    //! blocks a writer: a value replaced while you hold it stays valid for you, and is dropped
-    //! when the last handle goes.
+    //! A `Ref` or a pinned session holds the map's reclamation guard for the current thread:
+    //! two plain stores to take, two to release, and nothing shared is written. While one is held,
+    //! whatever writers remove or replace in the map waits to be dropped until the last such
+    //! handle is released, so keep them short and convert to `Arc` for long holds. Neither is
+    //! `Send`. None of them ever blocks a writer: a value replaced while you hold it stays valid
+    //! for you.
     //!
     //! ```
     //! use std::sync::Arc;

@@ -1,54 +1,52 @@
-//! Walking the map: the cursor shared by `for_each`, `retain` and [`Iter`].
+//! Walking the map: the cursor shared by `for_each`, `retain`, [`Iter`] and pinned walks.
 //!
-//! A walk first visits the read map it loaded, by index (the snapshot is immutable, so indices
-//! are stable). If, at its end, that read map is amended (the dirty map holds keys it lacks), the
-//! cursor promotes the dirty map once, under the lock, and walks the new read map, skipping every
-//! key the first snapshot held. So no key is visited twice, every key present for the whole walk
-//! is visited, and a walk that stops early never forces a promotion.
+//! A walk runs under one guard. It first visits the read map it loaded (the snapshot is
+//! immutable, so its entries can be walked without a lock). If, at its end, that read map is
+//! amended (the dirty map holds keys it lacks), the cursor promotes the dirty map once, under the
+//! lock, and walks the new read map, skipping every key the first snapshot held. So no key is
+//! visited twice, every key present for the whole walk is visited, and a walk that stops early
+//! never forces a promotion.
 
+use crate::entry::Entry;
 use crate::map::SyncMap;
 use crate::primitive::Arc;
+use crate::raw::MapOp;
 use crate::read::ReadOnly;
-use crate::slot::Shared;
-use crate::table::Bucket;
-use crate::value::Ref;
+use crate::table::Entries;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::iter::FusedIterator;
+use core::mem::ManuallyDrop;
 use std::collections::hash_map::RandomState;
 
-/// A bucket to visit, with the read map (and so the generation) it belongs to.
-pub(crate) type Visit<'a, K, V> = (&'a Bucket<K, V>, &'a ReadOnly<K, V>);
+/// An entry to visit, with the read map (and so the `len` generation) it belongs to.
+pub(crate) type Visit<'g, K, V> = (&'g Entry<K, V>, &'g ReadOnly<K, V>);
 
-pub(crate) struct Cursor<K, V> {
-    read: Shared<ReadOnly<K, V>>,
-    next: usize,
+pub(crate) struct Cursor<'g, K, V> {
+    read: &'g ReadOnly<K, V>,
+    entries: Entries<'g, K, V>,
     /// The read map walked before the promotion, once the cursor has moved past it.
-    walked: Option<Shared<ReadOnly<K, V>>>,
+    walked: Option<&'g ReadOnly<K, V>>,
     done: bool,
 }
 
-impl<K, V> Cursor<K, V> {
-    pub(crate) fn new<S>(map: &SyncMap<K, V, S>) -> Self {
+impl<'g, K, V> Cursor<'g, K, V> {
+    pub(crate) fn new<S>(map: &SyncMap<K, V, S>, op: &'g MapOp<'_, K, V>) -> Self {
+        let read = map.read.load(op.guard());
         Cursor {
-            read: map.read_cell().load_full(),
-            next: 0,
+            read,
+            entries: read.table.iter(),
             walked: None,
             done: false,
         }
     }
 
-    /// The next bucket to visit, with the read map it belongs to.
-    pub(crate) fn next_bucket<S>(&mut self, map: &SyncMap<K, V, S>) -> Option<Visit<'_, K, V>>
-    where
-        K: Eq + Hash,
-        S: BuildHasher,
-    {
-        let at = self.next_index(map)?;
-        Some((&self.read.table.buckets()[at], &self.read))
-    }
-
-    fn next_index<S>(&mut self, map: &SyncMap<K, V, S>) -> Option<usize>
+    /// The next entry to visit, with the read map it belongs to.
+    pub(crate) fn next_entry<S>(
+        &mut self,
+        map: &SyncMap<K, V, S>,
+        op: &'g MapOp<'_, K, V>,
+    ) -> Option<Visit<'g, K, V>>
     where
         K: Eq + Hash,
         S: BuildHasher,
@@ -57,16 +55,12 @@ impl<K, V> Cursor<K, V> {
             if self.done {
                 return None;
             }
-            let buckets = self.read.table.buckets();
-            if let Some(bucket) = buckets.get(self.next) {
-                let at = self.next;
-                self.next += 1;
+            if let Some(entry) = self.entries.next() {
                 let seen = self
                     .walked
-                    .as_ref()
-                    .is_some_and(|walked| walked.table.find(bucket.hash, &bucket.key).is_some());
+                    .is_some_and(|walked| walked.table.find(entry.hash, &entry.key).is_some());
                 if !seen {
-                    return Some(at);
+                    return Some((&**entry, self.read));
                 }
                 continue;
             }
@@ -74,29 +68,47 @@ impl<K, V> Cursor<K, V> {
                 self.done = true;
                 return None;
             }
-            let promoted = map.promote_for_iteration();
+            let promoted = map.promote_for_iteration(op);
             self.walked = Some(core::mem::replace(&mut self.read, promoted));
-            self.next = 0;
+            self.entries = promoted.table.iter();
         }
     }
 }
 
 /// An iterator over a [`SyncMap`]'s keys and values, from [`SyncMap::iter`].
 ///
-/// Yields a clone of each key and an [`Arc`] to its value. See [`SyncMap::for_each`] for what a
-/// walk guarantees while writers run alongside it.
+/// Yields a clone of each key and an [`Arc`] to its value. It holds the map's guard for the
+/// current thread while it lives (see [`Ref`](crate::Ref) for what that costs), so it is not
+/// `Send`. [`SyncMap::pin`] gives a walk that yields references instead, with no clones. See
+/// [`SyncMap::for_each`] for what a walk guarantees while writers run alongside it.
 pub struct Iter<'a, K, V, S = RandomState> {
     map: &'a SyncMap<K, V, S>,
-    cursor: Cursor<K, V>,
+    // Declared before `op`, so it is dropped first: its references point into snapshots that
+    // `op`'s guard keeps alive.
+    cursor: Cursor<'a, K, V>,
+    op: ManuallyDrop<MapOp<'a, K, V>>,
 }
 
 impl<'a, K, V, S> Iter<'a, K, V, S> {
     pub(crate) fn new(map: &'a SyncMap<K, V, S>) -> Self {
-        Iter {
-            map,
-            cursor: Cursor::new(map),
-        }
+        let op = ManuallyDrop::new(map.domain.begin());
+        // SAFETY: see `op_for_cursor`.
+        let cursor = Cursor::new(map, unsafe { op_for_cursor(&op) });
+        Iter { map, cursor, op }
     }
+}
+
+/// Extends the borrow of an iterator's own operation to the iterator's lifetime.
+///
+/// # Safety
+///
+/// The cursor built or advanced with the result keeps only references into read snapshots
+/// (heap allocations that `op`'s guard keeps alive, wherever `op` itself moves), never to `op`;
+/// the caller keeps `op` alive, in the same iterator, for as long as that cursor exists, and
+/// never returns those references to its own caller.
+unsafe fn op_for_cursor<'a, K, V>(op: &MapOp<'a, K, V>) -> &'a MapOp<'a, K, V> {
+    // SAFETY: the caller's contract above.
+    unsafe { &*(op as *const MapOp<'a, K, V>) }
 }
 
 impl<K, V, S> Iterator for Iter<'_, K, V, S>
@@ -107,12 +119,25 @@ where
     type Item = (K, Arc<V>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        crate::slot::finish(|| loop {
-            let (bucket, _) = self.cursor.next_bucket(self.map)?;
-            if let Some(value) = bucket.entry.load() {
-                return Some((bucket.key.clone(), Ref::into_arc(value)));
+        crate::reclaim::finish(|| loop {
+            // SAFETY: see `op_for_cursor`; the item returned is owned.
+            let op = unsafe { op_for_cursor(&self.op) };
+            let (entry, _) = self.cursor.next_entry(self.map, op)?;
+            if let Some(value) = entry.load(self.op.guard()) {
+                // SAFETY: loaded under the iterator's guard, which is held.
+                let value = unsafe { crate::slot::share(value) };
+                return Some((entry.key.clone(), value));
             }
         })
+    }
+}
+
+impl<K, V, S> Drop for Iter<'_, K, V, S> {
+    fn drop(&mut self) {
+        // SAFETY: dropped exactly once, here; the cursor's references are not used again.
+        unsafe { ManuallyDrop::drop(&mut self.op) };
+        // Ending the walk may have reclaimed garbage whose `Drop` panicked.
+        crate::reclaim::raise_deferred_in_drop();
     }
 }
 
@@ -125,8 +150,6 @@ where
 
 impl<K, V, S> fmt::Debug for Iter<'_, K, V, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter")
-            .field("position", &self.cursor.next)
-            .finish_non_exhaustive()
+        f.debug_struct("Iter").finish_non_exhaustive()
     }
 }

@@ -31,21 +31,45 @@
 //!
 //! The map keeps two hash maps that share their entries:
 //!
-//! - the **read map**, an immutable snapshot published through an atomic pointer
-//!   ([arc-swap](https://docs.rs/arc-swap)) and read without any lock. Its `amended` flag says
-//!   whether the dirty map holds keys it lacks;
+//! - the **read map**, an immutable snapshot published through an atomic pointer and read
+//!   without any lock. Its `amended` flag says whether the dirty map holds keys it lacks;
 //! - the **dirty map**, guarded by a mutex, which receives new keys. When it exists it holds every
 //!   entry of the read map too (except *expunged* ones), as the same shared entries.
 //!
-//! Each **entry** holds an atomic slot: a value, *deleted* (Go's `nil`) or *expunged* (deleted
-//! and left out of the dirty map). Updating or deleting a key that is in the read map is one
-//! compare-and-swap on its slot, with no lock. A lookup that misses the read map while it is
-//! amended takes the lock, consults the dirty map and counts a **miss**; once misses reach the
-//! dirty map's length, the dirty map is **promoted**: published as the new read map in one
-//! pointer store. The first new key after a promotion **rebuilds** the dirty map by copying the
-//! read map's live entries and expunging its deleted ones. Every slow path re-checks the read map
-//! under the lock. Each of these pieces lives in one file with Go's invariants beside the code
-//! that keeps them: `read.rs`, `dirty.rs`, `entry.rs`, `promote.rs`.
+//! Each **entry** owns its key and holds an atomic slot: a value, *deleted* (Go's `nil`) or
+//! *expunged* (deleted and left out of the dirty map). Updating or deleting a key that is in the
+//! read map is one compare-and-swap on its slot, with no lock. A lookup that misses the read map
+//! while it is amended takes the lock, consults the dirty map and counts a **miss**; once misses
+//! reach the dirty map's length, the dirty map is **promoted**: published as the new read map in
+//! one pointer store. The first new key after a promotion **rebuilds** the dirty map by copying
+//! the read map's live entries (pointers, never keys) and expunging its deleted ones. Every slow
+//! path re-checks the read map under the lock. Each of these pieces lives in one file with Go's
+//! invariants beside the code that keeps them: `read.rs`, `dirty.rs`, `entry.rs`, `promote.rs`,
+//! and each of Go's paths is written once, in `raw.rs`.
+//!
+//! # Memory reclamation
+//!
+//! A read must not pay for knowing when a replaced value may be freed, so each map tracks its
+//! readers itself (`reclaim.rs`, the design of liburcu's membarrier flavour). Every operation
+//! takes one **guard** for the whole operation (a walk, one for the whole walk): two plain stores
+//! to enter, two to leave, separated from the reads by a compiler fence, with no atomic
+//! read-modify-write and nothing shared written. The cost moves to writers: one that unlinked
+//! something issues a process-wide barrier (the `membarrier` system call, through the
+//! [`membarrier2`](https://docs.rs/membarrier2) crate) and then looks at every reader's slot. A
+//! map that only one thread has ever used skips the barrier.
+//!
+//! **When things are dropped.** With no concurrent reader, a value removed, replaced or cleared
+//! is dropped before the call that removed it returns (if that call handed you an `Arc` to it,
+//! when the last such `Arc` goes). If readers are inside the map at that moment (an operation in
+//! progress on another thread, a held [`Ref`], a [`pin`](SyncMap::pin) session or an [`Iter`]),
+//! it is dropped no later than when the last of them that could still see it is released: the
+//! last reader out drops it. Keys (and their entries) likewise, once no table holds them. A
+//! `Drop` of your own may therefore run on another thread, inside that reader's release.
+//!
+//! **What it costs.** A read is a plain-store guard plus the probe. A write that removes or
+//! replaces a value costs a system call (about 1–2 µs) once a second thread has used the map;
+//! writes that only add keys pay nothing extra. Holding a `Ref` or a session for long delays
+//! every drop in that map. Figures: `BENCHMARKS.md`.
 //!
 //! # Consistency and memory ordering
 //!
@@ -64,9 +88,10 @@
 //! # Values and keys
 //!
 //! Values are stored behind [`Arc`](std::sync::Arc). [`get`](SyncMap::get) returns a [`Ref`],
-//! which loads the value with no lock and no shared write; holding one never blocks a writer.
-//! A replaced or removed value is dropped when its last `Ref` or `Arc` goes. No read requires
-//! `V: Clone`. Keys must be `Clone` because the dirty map copies them when it is rebuilt.
+//! which reads the value in place with no lock and no shared write; holding one never blocks a
+//! writer (see [Memory reclamation](#memory-reclamation) for what it delays). No read requires
+//! `V: Clone`, and keys need not be `Clone`: each key lives once, in its entry, which both maps
+//! share (only [`iter`](SyncMap::iter), which yields owned keys, clones them).
 //!
 //! # Thread safety
 //!
@@ -112,16 +137,16 @@
 //!
 //! The map stays consistent and usable whatever user code does. The key's `Hash` runs once per
 //! operation, before any lock; tables store hashes and never rehash with it. Only the key's `Eq`
-//! (lookups) and `Clone` (dirty rebuilds) run while the map's lock is held: a panic there leaves
-//! the map unchanged, but they **must not call back into the same map**, or they deadlock.
+//! (lookups) runs while the map's lock is held: a panic there leaves the map unchanged, but it
+//! **must not call back into the same map**, or it deadlocks.
 //! Everything else (`V::eq` in the compare operations, the closures of
 //! [`get_or_insert_with`](SyncMap::get_or_insert_with), `for_each` and `retain`, and every
 //! `Drop` of a key or value) runs without the lock and may use the map freely. Keys whose `Hash`
-//! and `Eq` disagree give wrong answers, never undefined behaviour or a hang. A `Drop` can run
-//! where the last handle to a value happens to be released, which may be inside arc-swap's own
-//! bookkeeping; a panic there is caught, so nothing leaks, and re-raised at the end of the
-//! operation (for a `get` that hits the read map, at the end of the thread's next other
-//! operation).
+//! and `Eq` disagree give wrong answers, never undefined behaviour or a hang. A key's or value's
+//! `Drop` runs when the reclaimer frees it, at the end of some operation or when some guard is
+//! released; a panic there is caught, the rest of the garbage is still dropped, and the panic is
+//! raised again once the operation (or the release of the `Ref`, session or iterator) is complete,
+//! so nothing leaks.
 //!
 //! # Limits
 //!
@@ -129,6 +154,10 @@
 //!   the next new key: for write-heavy work with many new keys, a sharded map is faster.
 //! - Deleted keys stay in the read map, as deleted entries, until the next rebuild drops them.
 //! - Every value is a separate allocation (its `Arc`), and every key an entry allocation.
+//! - A write that removes or replaces a value in a map that several threads use costs a
+//!   process-wide barrier (a system call); that is the price of reads that write nothing.
+//! - A `Ref`, pinned session or iterator held for long (or leaked with `mem::forget`) keeps
+//!   everything removed from that map afterwards alive until it is released.
 //! - Like Go's map, it is not a snapshot-consistent container: there is no atomic multi-key
 //!   operation.
 
@@ -138,9 +167,12 @@ pub mod docs;
 mod entry;
 mod iter;
 mod map;
+mod pin;
 mod primitive;
 mod promote;
+mod raw;
 mod read;
+mod reclaim;
 mod slot;
 mod stats;
 mod table;
@@ -153,6 +185,7 @@ pub use config::{Builder, Promotion};
 pub use entry::EntryState;
 pub use iter::Iter;
 pub use map::SyncMap;
+pub use pin::{Pinned, PinnedIter};
 pub use stats::Stats;
 #[cfg(feature = "testing")]
 pub use testing::View;

@@ -2,22 +2,20 @@
 
 use crate::config::{Builder, Config, Promotion};
 use crate::dirty::{Dirty, Garbage};
-use crate::entry::{DropNow, Entry, LoadOrStore};
 use crate::iter::{Cursor, Iter};
-use crate::primitive::{Arc, AtomicCell, Mutex, MutexGuard};
-use crate::promote::{miss_locked, promote_locked};
-use crate::read::{LenCell, ReadOnly};
-use crate::slot::Shared;
+use crate::pin::Pinned;
+use crate::primitive::{Arc, Mutex};
+use crate::read::{ReadCell, ReadOnly};
+use crate::reclaim::Domain;
 use crate::stats::Stats;
-use crate::table::Bucket;
 use crate::value::{OccupiedError, Ref};
 use core::borrow::Borrow;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::ops::ControlFlow;
+use core::ptr::NonNull;
 use crossbeam_utils::CachePadded;
 use std::collections::hash_map::RandomState;
-use std::sync::PoisonError;
 
 /// A concurrent hash map for read-mostly work: Go's `sync.Map`, in Rust.
 ///
@@ -30,11 +28,10 @@ use std::sync::PoisonError;
 /// registries filled at startup), or when threads work on disjoint sets of keys. For write-heavy
 /// work, a sharded or lock-free map does better.
 ///
-/// Values are handed out without cloning them: [`get`](Self::get) returns a [`Ref`] guard,
+/// Values are handed out without cloning them: [`get`](Self::get) returns a [`Ref`] handle,
 /// [`get_arc`](Self::get_arc) an owned [`Arc`], and [`get_cloned`](Self::get_cloned) a clone for
-/// cheap `V`. Keys must be `Clone`: the dirty map keeps its own copy of each key (as Go's map
-/// keeps a copy of each interface key), so use cheaply clonable keys (`Arc<str>` rather than a
-/// long `String`) when the map is large and sees many new keys.
+/// cheap `V`; [`pin`](Self::pin) starts a read session for many lookups. Keys need not be
+/// `Clone`: each key lives once, in its entry, which both maps share.
 ///
 /// ```
 /// use syncmap_core::SyncMap;
@@ -47,12 +44,14 @@ use std::sync::PoisonError;
 /// assert!(map.is_empty());
 /// ```
 pub struct SyncMap<K, V, S = RandomState> {
-    /// The read map (Go's `read`), published atomically, loaded without a lock.
-    read: CachePadded<AtomicCell<Shared<ReadOnly<K, V>>>>,
+    /// The read map (Go's `read`), published atomically, loaded under a guard without a lock.
+    pub(crate) read: CachePadded<ReadCell<K, V>>,
     /// The dirty map, the miss counter and the statistics (Go's `mu`, `dirty`, `misses`).
-    dirty: CachePadded<Mutex<Dirty<K, V>>>,
-    hash_builder: S,
-    config: Config,
+    pub(crate) dirty: CachePadded<Mutex<Dirty<K, V>>>,
+    /// Who is reading, and what waits for them to leave (`reclaim.rs`).
+    pub(crate) domain: Domain<Garbage<K, V>>,
+    pub(crate) hash_builder: S,
+    pub(crate) config: Config,
 }
 
 impl<K, V> SyncMap<K, V, RandomState> {
@@ -105,8 +104,9 @@ impl<K, V, S> SyncMap<K, V, S> {
 
     pub(crate) fn from_parts(config: Config, hash_builder: S) -> Self {
         SyncMap {
-            read: CachePadded::new(AtomicCell::new(Shared::new(ReadOnly::empty()))),
+            read: CachePadded::new(ReadCell::new(ReadOnly::empty())),
             dirty: CachePadded::new(Mutex::new(Dirty::new())),
+            domain: Domain::new(),
             hash_builder,
             config,
         }
@@ -132,7 +132,10 @@ impl<K, V, S> SyncMap<K, V, S> {
     /// assert_eq!(map.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        crate::slot::finish(|| self.read.load().len())
+        let guard = self.domain.enter();
+        let len = self.read.load(&guard).len();
+        drop(guard);
+        crate::reclaim::raise_deferred(len)
     }
 
     /// Whether [`len`](Self::len) is zero, with the same cost and consistency.
@@ -146,9 +149,10 @@ impl<K, V, S> SyncMap<K, V, S> {
     /// Takes the map's lock for a moment; the counters themselves are only ever written on slow
     /// paths, so reads that hit the read map pay nothing for them.
     pub fn stats(&self) -> Stats {
-        crate::slot::finish(|| {
+        crate::reclaim::finish(|| {
+            let guard = self.domain.enter();
             let dirty = self.lock();
-            let read = self.read.load();
+            let read = self.read.load(&guard);
             let pending = read.pending_misses();
             let mut counters = dirty.counters;
             counters.misses += pending as u64;
@@ -157,44 +161,8 @@ impl<K, V, S> SyncMap<K, V, S> {
                 read.table.len(),
                 dirty.table.as_ref().map(|t| t.len()),
                 read.amended(),
+                self.domain.pending_len(),
             )
-        })
-    }
-
-    #[inline]
-    pub(crate) fn read_cell(&self) -> &AtomicCell<Shared<ReadOnly<K, V>>> {
-        &self.read
-    }
-
-    /// Locks the dirty map. A panic under the lock (a user `Eq` or `Clone`) never leaves the
-    /// state half-changed, so poisoning carries no information and is ignored.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Dirty<K, V>> {
-        self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs `f` under the lock and drops everything it put in the [`Garbage`] only after the lock
-    /// is released: dropping keys and values runs user code, which may call back into the map.
-    pub(crate) fn locked<R>(&self, f: impl FnOnce(&mut Dirty<K, V>, &mut Garbage<K, V>) -> R) -> R {
-        let mut garbage = Garbage::new();
-        let result = {
-            let mut dirty = self.lock();
-            let result = f(&mut dirty, &mut garbage);
-            let budget = self.config.promotion.remaining(dirty.misses, dirty.len());
-            self.read.load().set_miss_budget_locked(budget);
-            result
-        };
-        drop(garbage);
-        result
-    }
-
-    /// Publishes an amended dirty map for an iterator that has walked the whole read map, and
-    /// returns the read map to walk next.
-    pub(crate) fn promote_for_iteration(&self) -> Shared<ReadOnly<K, V>> {
-        self.locked(|dirty, garbage| {
-            if self.read.load().amended() {
-                promote_locked(&self.read, dirty, garbage);
-            }
-            self.read.load_full()
         })
     }
 }
@@ -205,11 +173,6 @@ where
     K: Eq + Hash,
     S: BuildHasher,
 {
-    #[inline]
-    pub(crate) fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
-        self.hash_builder.hash_one(key)
-    }
-
     /// Returns a zero-copy handle to the value of `key` (Go's `Load`).
     ///
     /// If the key is in the read map this takes no lock and writes no shared memory. Otherwise,
@@ -226,38 +189,21 @@ where
     /// ```
     #[doc(alias = "Load")]
     #[inline]
-    pub fn get<Q>(&self, key: &Q) -> Option<Ref<V>>
+    pub fn get<Q>(&self, key: &Q) -> Option<Ref<'_, V>>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash(key);
-        {
-            let read = self.read.load();
-            if let Some(bucket) = read.table.find(hash, key) {
-                let found = bucket.entry.load();
-                // Dropping the read guard may drop a stale read map and with it keys and values,
-                // running user `Drop`s: do it before the return value is built (see `insert`).
-                drop(read);
-                // The lock-free paths skip `finish`'s check (a tenth of a hit's cost): a `Drop`
-                // panic deferred inside arc-swap here is raised by this thread's next checked
-                // operation (see `slot::finish`).
-                return found;
-            }
-            if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
-                return None;
+        let op = self.domain.begin();
+        match self.load(&op, hash, key).map(NonNull::from) {
+            // SAFETY: loaded under `op`'s guard, which `into_guard` keeps (or nests) for the Ref.
+            Some(value) => Some(unsafe { Ref::new(op.into_guard(), value) }),
+            None => {
+                drop(op);
+                crate::reclaim::raise_deferred(None)
             }
         }
-        crate::slot::finish(|| {
-            let (entry, generation) = self.find_slow(hash, key)?;
-            let found = entry.load();
-            // Our handle may be the entry's last (after a concurrent `clear`), and dropping the
-            // entry drops whatever value it holds by then: do it before the return value is
-            // built (see `insert`).
-            drop(entry);
-            drop(generation);
-            found
-        })
     }
 
     /// Returns an owned handle to the value of `key`, which may be kept as long as needed.
@@ -293,11 +239,7 @@ where
         Q: Hash + Eq + ?Sized,
         V: Clone,
     {
-        self.get(key).map(|v| {
-            let cloned = V::clone(&v);
-            drop(v); // may drop the value's last handle: before the return (see `insert`)
-            cloned
-        })
+        self.with(key, V::clone)
     }
 
     /// Calls `f` with the value of `key`, without cloning it, and returns what `f` returns.
@@ -313,10 +255,10 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.get(key).map(|v| {
-            let result = f(&v);
-            drop(v); // may drop the value's last handle: before the return (see `insert`)
-            result
+        let hash = self.hash(key);
+        crate::reclaim::finish(|| {
+            let op = self.domain.begin();
+            self.load(&op, hash, key).map(f)
         })
     }
 
@@ -326,32 +268,28 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.get(key).is_some()
+        self.with(key, |_| ()).is_some()
     }
 
-    /// Go's `Load` slow path: under the lock, re-checks the read map, then consults the dirty
-    /// map and counts a miss. Returns the entry with its generation's live counter.
-    fn find_slow<Q>(&self, hash: u64, key: &Q) -> Option<(Arc<Entry<V>>, LenCell)>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.locked(|dirty, garbage| {
-            let read = self.read.load();
-            if let Some(bucket) = read.table.find(hash, key) {
-                return Some((Arc::clone(&bucket.entry), Arc::clone(&read.len)));
-            }
-            if !read.amended() {
-                return None;
-            }
-            let found = dirty
-                .table
-                .as_ref()
-                .and_then(|t| t.find(hash, key))
-                .map(|bucket| (Arc::clone(&bucket.entry), Arc::clone(&read.len)));
-            miss_locked(&self.read, dirty, self.config.promotion, garbage);
-            found
-        })
+    /// Starts a read session: one guard shared by every lookup and walk made through the
+    /// returned handle, for hot loops that read many keys (papaya's `pin`).
+    ///
+    /// Lookups through the handle return plain references (`&V`) that live as long as the
+    /// handle, with [`get`](Self::get)'s semantics and miss accounting. Like a [`Ref`], the
+    /// handle delays the dropping of whatever the map's writers replace or remove while it is
+    /// held, so keep sessions short, and it is not `Send`.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<u32, u64> = (0..100).map(|i| (i, u64::from(i) * 2)).collect();
+    /// let pinned = map.pin();
+    /// let sum: u64 = (0..100).filter_map(|i| pinned.get(&i)).sum();
+    /// assert_eq!(sum, 9900);
+    /// assert!(pinned.contains_key(&7));
+    /// assert_eq!(pinned.iter().count(), 100);
+    /// ```
+    pub fn pin(&self) -> Pinned<'_, K, V, S> {
+        Pinned::new(self)
     }
 
     /// Removes `key` and returns its value (Go's `LoadAndDelete`, and `Delete`).
@@ -377,49 +315,8 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        crate::slot::finish(|| {
-            let hash = self.hash(key);
-            {
-                let read = self.read.load();
-                if let Some(bucket) = read.table.find(hash, key) {
-                    let removed = bucket.entry.delete(&mut DropNow);
-                    if removed.is_some() {
-                        read.add_len(-1);
-                    }
-                    drop(read); // before the return: see `get`
-                    return removed;
-                }
-                if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
-                    return None;
-                }
-            }
-            self.locked(|dirty, garbage| {
-                let read = self.read.load();
-                let entry = if let Some(bucket) = read.table.find(hash, key) {
-                    Arc::clone(&bucket.entry)
-                } else if !read.amended() {
-                    return None;
-                } else {
-                    let removed = dirty.table.as_mut().and_then(|t| t.swap_remove(hash, key));
-                    let entry = removed.map(|bucket| {
-                        let entry = Arc::clone(&bucket.entry);
-                        garbage.buckets.push(bucket);
-                        entry
-                    });
-                    miss_locked(&self.read, dirty, self.config.promotion, garbage);
-                    entry?
-                };
-                // Delete under the lock (`delete` runs no user code): the removed bucket's key is
-                // dropped after the lock is released, and if that `Drop` panics the key must not be
-                // left unlinked from the dirty map yet still counted in `len` (issue 5, faults.rs
-                // `remove from dirty_only`, key Drop fault at call 1).
-                let removed = entry.delete(&mut garbage.handles);
-                if removed.is_some() {
-                    read.add_len(-1);
-                }
-                removed
-            })
-        })
+        let hash = self.hash(key);
+        crate::reclaim::finish(|| self.remove_in(&self.domain.begin(), hash, key))
     }
 
     /// Replaces the value of `key` with `new` if its value equals `current` (Go's
@@ -445,46 +342,9 @@ where
         Q: Hash + Eq + ?Sized,
         V: PartialEq,
     {
-        crate::slot::finish(|| {
-            let hash = self.hash(key);
-            let entry = {
-                let read = self.read.load();
-                if let Some(bucket) = read.table.find(hash, key) {
-                    let entry = Arc::clone(&bucket.entry);
-                    drop(read); // before the block's value: see `insert`
-                    Some(entry)
-                } else if !read.amended() || !read.may_be_dirty(hash) {
-                    // Go counts a miss here only when the dirty map has the key.
-                    None
-                } else {
-                    drop(read);
-                    self.locked(|dirty, garbage| {
-                        let read = self.read.load();
-                        if let Some(bucket) = read.table.find(hash, key) {
-                            return Some(Arc::clone(&bucket.entry));
-                        }
-                        let found = dirty
-                            .table
-                            .as_ref()
-                            .and_then(|t| t.find(hash, key))
-                            .map(|bucket| Arc::clone(&bucket.entry));
-                        if found.is_some() {
-                            miss_locked(&self.read, dirty, self.config.promotion, garbage);
-                        }
-                        found
-                    })
-                }
-            };
-            match entry {
-                Some(entry) => {
-                    let swapped = entry.compare_and_swap(current, Arc::new(new));
-                    // Our handle may be the entry's last (after a concurrent `clear`): drop it before
-                    // the return value is built (see `insert`).
-                    drop(entry);
-                    swapped.map_err(crate::entry::unwrap_unpublished)
-                }
-                None => Err(new),
-            }
+        let hash = self.hash(key);
+        crate::reclaim::finish(|| {
+            self.compare_and_swap_in(&self.domain.begin(), hash, key, current, new)
         })
     }
 
@@ -509,30 +369,9 @@ where
         Q: Hash + Eq + ?Sized,
         V: PartialEq,
     {
-        crate::slot::finish(|| {
-            let hash = self.hash(key);
-            let (entry, generation) = {
-                let read = self.read.load();
-                if let Some(bucket) = read.table.find(hash, key) {
-                    let found = (Arc::clone(&bucket.entry), Arc::clone(&read.len));
-                    drop(read); // before the block's value: see `insert`
-                    found
-                } else if !read.amended() || (!read.may_be_dirty(hash) && read.try_count_miss()) {
-                    return None;
-                } else {
-                    drop(read);
-                    self.find_slow(hash, key)?
-                }
-            };
-            let removed = entry.compare_and_delete(current);
-            if removed.is_some() {
-                generation.fetch_add(-1, crate::primitive::Ordering::Relaxed);
-            }
-            // Our handle may be the entry's last (after a concurrent `clear`), and a value stored in
-            // it meanwhile would be dropped with it: before the return value is built (see `insert`).
-            drop(entry);
-            drop(generation);
-            removed
+        let hash = self.hash(key);
+        crate::reclaim::finish(|| {
+            self.compare_and_remove_in(&self.domain.begin(), hash, key, current)
         })
     }
 
@@ -563,17 +402,12 @@ where
     /// ```
     #[doc(alias = "Range")]
     pub fn for_each<B>(&self, mut f: impl FnMut(&K, &V) -> ControlFlow<B>) -> ControlFlow<B> {
-        crate::slot::finish(|| {
-            let mut cursor = Cursor::new(self);
-            while let Some((bucket, _)) = cursor.next_bucket(self) {
-                if let Some(value) = bucket.entry.load() {
-                    if let ControlFlow::Break(b) = f(&bucket.key, &value) {
-                        // Release the value and the walked read maps before the return value is
-                        // built (see `insert`).
-                        drop(value);
-                        drop(cursor);
-                        return ControlFlow::Break(b);
-                    }
+        crate::reclaim::finish(|| {
+            let op = self.domain.begin();
+            let mut cursor = Cursor::new(self, &op);
+            while let Some((entry, _)) = cursor.next_entry(self, &op) {
+                if let Some(value) = entry.load(op.guard()) {
+                    f(&entry.key, value)?;
                 }
             }
             ControlFlow::Continue(())
@@ -590,12 +424,17 @@ where
     /// assert_eq!(map.len(), 5);
     /// ```
     pub fn retain(&self, mut f: impl FnMut(&K, &V) -> bool) {
-        crate::slot::finish(|| {
-            let mut cursor = Cursor::new(self);
-            while let Some((bucket, read)) = cursor.next_bucket(self) {
-                if let Some(value) = bucket.entry.load() {
-                    if !f(&bucket.key, &value) && bucket.entry.delete_if_same(Ref::as_arc(&value)) {
-                        read.add_len(-1);
+        crate::reclaim::finish(|| {
+            let op = self.domain.begin();
+            let mut cursor = Cursor::new(self, &op);
+            while let Some((entry, read)) = cursor.next_entry(self, &op) {
+                if let Some(value) = entry.load(op.guard()) {
+                    if !f(&entry.key, value) {
+                        let removed = entry.delete_if_same(op.guard(), value);
+                        if removed.is_some() {
+                            read.add_len(-1);
+                        }
+                        drop(Self::hand_back(&op, removed));
                     }
                 }
             }
@@ -612,7 +451,10 @@ where
     /// items.sort();
     /// assert_eq!(items, [("a", 1), ("b", 2)]);
     /// ```
-    pub fn iter(&self) -> Iter<'_, K, V, S> {
+    pub fn iter(&self) -> Iter<'_, K, V, S>
+    where
+        K: Clone,
+    {
         Iter::new(self)
     }
 
@@ -631,29 +473,14 @@ where
     /// ```
     #[doc(alias = "Clear")]
     pub fn clear(&self) {
-        crate::slot::finish(|| {
-            {
-                let read = self.read.load();
-                if read.table.is_empty() && !read.amended() {
-                    return;
-                }
-            }
-            self.locked(|dirty, garbage| {
-                garbage
-                    .reads
-                    .push(self.read.swap(Shared::new(ReadOnly::empty())));
-                garbage.tables.extend(dirty.table.take());
-                // Don't promote the cleared dirty map right away (Go's comment).
-                dirty.misses = 0;
-            });
-        })
+        crate::reclaim::finish(|| self.clear_in(&self.domain.begin()))
     }
 }
 
 /// Insertions.
 impl<K, V, S> SyncMap<K, V, S>
 where
-    K: Eq + Hash + Clone,
+    K: Eq + Hash,
     S: BuildHasher,
 {
     /// Sets the value of `key` and returns the previous one (Go's `Store` and `Swap`).
@@ -671,57 +498,8 @@ where
     #[doc(alias = "Store")]
     #[doc(alias = "Swap")]
     pub fn insert(&self, key: K, value: V) -> Option<Arc<V>> {
-        crate::slot::finish(|| {
-            let hash = self.hash(&key);
-            let value = Arc::new(value);
-            let value = {
-                let read = self.read.load();
-                match read.table.find(hash, &key) {
-                    Some(bucket) => match bucket.entry.try_swap(value) {
-                        Ok(previous) => {
-                            if previous.is_none() {
-                                read.add_len(1);
-                            }
-                            // Drop the key and the read guard (which may hold the last handle to a
-                            // stale read map, its keys and values) before returning: a panic in a
-                            // `Drop` of a local that runs after the return value is built leaks
-                            // that value (rust-lang/rust#47949); see faults.rs.
-                            drop(read);
-                            drop(key);
-                            return previous;
-                        }
-                        Err(value) => {
-                            // A block's value is leaked like a return value if a later `Drop`
-                            // panics (rust-lang/rust#47949): release the guard first.
-                            drop(read);
-                            value
-                        }
-                    },
-                    None => {
-                        drop(read); // see above
-                        value
-                    }
-                }
-            };
-            self.locked(|dirty, garbage| {
-                let read = self.read.load();
-                let previous = if let Some(bucket) = read.table.find(hash, &key) {
-                    dirty.relink_locked(hash, key, &bucket.entry, garbage);
-                    bucket.entry.swap_locked(value)
-                } else if let Some(bucket) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
-                    let previous = bucket.entry.swap_locked(value);
-                    garbage.keys.push(key);
-                    previous
-                } else {
-                    self.insert_new_locked(&read, dirty, garbage, hash, key, value);
-                    None
-                };
-                if previous.is_none() {
-                    read.add_len(1);
-                }
-                previous
-            })
-        })
+        let hash = self.hash(&key);
+        crate::reclaim::finish(|| self.insert_in(&self.domain.begin(), hash, key, value))
     }
 
     /// Inserts `value` if `key` has none (Go's `LoadOrStore`).
@@ -738,65 +516,24 @@ where
     /// assert_eq!((*err.existing, err.value), (1, 2));
     /// ```
     #[doc(alias = "LoadOrStore")]
-    pub fn try_insert(&self, key: K, value: V) -> Result<Ref<V>, OccupiedError<V>> {
-        crate::slot::finish(|| {
-            let hash = self.hash(&key);
-            let value = {
-                let read = self.read.load();
-                match read.table.find(hash, &key) {
-                    Some(bucket) => match bucket.entry.try_load_or_store(value, &mut DropNow) {
-                        LoadOrStore::Stored(stored) => {
-                            read.add_len(1);
-                            drop(read); // before the return value is built: see `insert`
-                            drop(key);
-                            return Ok(stored);
-                        }
-                        LoadOrStore::Loaded(existing, value) => {
-                            drop(read);
-                            drop(key);
-                            return Err(OccupiedError { existing, value });
-                        }
-                        LoadOrStore::Expunged(value) => {
-                            drop(read); // before the block's value: see `insert`
-                            value
-                        }
-                    },
-                    None => {
-                        drop(read); // before the block's value: see `insert`
-                        value
-                    }
-                }
+    pub fn try_insert(&self, key: K, value: V) -> Result<Ref<'_, V>, OccupiedError<'_, V>> {
+        let hash = self.hash(&key);
+        crate::reclaim::finish(|| {
+            let op = self.domain.begin();
+            let (found, rejected) = match self.try_insert_in(&op, hash, key, value) {
+                Ok(stored) => (NonNull::from(stored), None),
+                Err((existing, value)) => (NonNull::from(existing), Some(value)),
             };
-            self.locked(|dirty, garbage| {
-                let read = self.read.load();
-                let outcome = if let Some(bucket) = read.table.find(hash, &key) {
-                    dirty.relink_locked(hash, key, &bucket.entry, garbage);
-                    bucket.entry.try_load_or_store(value, &mut garbage.handles)
-                } else if let Some(entry) = dirty
-                    .table
-                    .as_ref()
-                    .and_then(|t| t.find(hash, &key))
-                    .map(|bucket| Arc::clone(&bucket.entry))
-                {
-                    garbage.keys.push(key);
-                    let outcome = entry.try_load_or_store(value, &mut garbage.handles);
-                    miss_locked(&self.read, dirty, self.config.promotion, garbage);
-                    outcome
-                } else {
-                    let value = Arc::new(value);
-                    let stored = Ref::from_arc(Arc::clone(&value));
-                    self.insert_new_locked(&read, dirty, garbage, hash, key, value);
-                    LoadOrStore::Stored(stored)
-                };
-                match outcome {
-                    LoadOrStore::Stored(stored) => {
-                        read.add_len(1);
-                        Ok(stored)
-                    }
-                    LoadOrStore::Loaded(existing, value) => Err(OccupiedError { existing, value }),
-                    LoadOrStore::Expunged(_) => unreachable!("unexpunged under the lock"),
-                }
-            })
+            // SAFETY: `found` was loaded or stored under `op`'s guard, which `into_guard` keeps
+            // (or nests) for the Ref.
+            let found = unsafe { Ref::new(op.into_guard(), found) };
+            match rejected {
+                None => Ok(found),
+                Some(value) => Err(OccupiedError {
+                    existing: found,
+                    value,
+                }),
+            }
         })
     }
 
@@ -809,7 +546,7 @@ where
     /// assert_eq!(*map.get_or_insert("k", 1), 1);
     /// assert_eq!(*map.get_or_insert("k", 2), 1);
     /// ```
-    pub fn get_or_insert(&self, key: K, value: V) -> Ref<V> {
+    pub fn get_or_insert(&self, key: K, value: V) -> Ref<'_, V> {
         match self.try_insert(key, value) {
             Ok(inserted) => inserted,
             Err(OccupiedError { existing, value }) => {
@@ -835,40 +572,12 @@ where
     /// assert_eq!(*squares.get_or_insert_with(12_u64, || 12 * 12), 144);
     /// assert_eq!(*squares.get_or_insert_with(12, || unreachable!()), 144);
     /// ```
-    pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> Ref<V> {
+    pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> Ref<'_, V> {
         if let Some(present) = self.get(&key) {
             drop(key); // before the return value is built: see `insert`
             return present;
         }
         self.get_or_insert(key, f())
-    }
-
-    /// Adds a key that is in neither map. Caller holds the lock.
-    fn insert_new_locked(
-        &self,
-        read: &ReadOnly<K, V>,
-        dirty: &mut Dirty<K, V>,
-        garbage: &mut Garbage<K, V>,
-        hash: u64,
-        key: K,
-        value: Arc<V>,
-    ) {
-        if !read.amended() {
-            // The first new key since a promotion: build the dirty map, then mark the read map
-            // amended (Go's invariant: amended ⇔ the dirty map has keys the read map lacks).
-            dirty.rebuild_locked(read, self.config.capacity, garbage);
-            read.set_amended_locked();
-        }
-        read.note_new_key_locked(hash);
-        dirty
-            .table
-            .as_mut()
-            .expect("invariant: amended implies a dirty map")
-            .push_unique(Bucket {
-                hash,
-                key,
-                entry: Arc::new(Entry::new(value)),
-            });
     }
 }
 
@@ -896,7 +605,7 @@ where
 
 impl<K, V, S> Extend<(K, V)> for SyncMap<K, V, S>
 where
-    K: Eq + Hash + Clone,
+    K: Eq + Hash,
     S: BuildHasher,
 {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
@@ -908,7 +617,7 @@ where
 
 impl<K, V, S> FromIterator<(K, V)> for SyncMap<K, V, S>
 where
-    K: Eq + Hash + Clone,
+    K: Eq + Hash,
     S: BuildHasher + Default,
 {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
@@ -920,7 +629,7 @@ where
 
 impl<K, V, const N: usize> From<[(K, V); N]> for SyncMap<K, V, RandomState>
 where
-    K: Eq + Hash + Clone,
+    K: Eq + Hash,
 {
     fn from(items: [(K, V); N]) -> Self {
         items.into_iter().collect()

@@ -19,9 +19,9 @@
 
 use crate::config::Promotion;
 use crate::dirty::{Dirty, Garbage};
-use crate::primitive::{Arc, AtomicCell};
-use crate::read::ReadOnly;
-use crate::slot::Shared;
+use crate::primitive::Arc;
+use crate::read::{ReadCell, ReadOnly};
+use crate::reclaim::Op;
 use crate::table::Table;
 
 impl Promotion {
@@ -53,33 +53,33 @@ pub(crate) fn fold_misses_locked<K, V>(read: &ReadOnly<K, V>, dirty: &mut Dirty<
 
 /// Go's `missLocked`: counts a miss and promotes when the rule says so.
 pub(crate) fn miss_locked<K, V>(
-    read: &AtomicCell<Shared<ReadOnly<K, V>>>,
+    cell: &ReadCell<K, V>,
     dirty: &mut Dirty<K, V>,
     promotion: Promotion,
-    garbage: &mut Garbage<K, V>,
+    op: &Op<'_, Garbage<K, V>>,
 ) {
-    fold_misses_locked(&read.load(), dirty);
+    fold_misses_locked(cell.load(op.guard()), dirty);
     dirty.misses += 1;
     dirty.counters.misses += 1;
     if promotion.due(dirty.misses, dirty.len()) {
-        promote_locked(read, dirty, garbage);
+        promote_locked(cell, dirty, op);
     }
 }
 
-/// Publishes the dirty map as the read map. The caller holds the lock, and the current read map
-/// is amended (so a dirty map exists and holds every entry worth keeping).
+/// Publishes the dirty map as the read map and retires the old one. The caller holds the lock,
+/// and the current read map is amended (so a dirty map exists and holds every entry worth
+/// keeping).
 pub(crate) fn promote_locked<K, V>(
-    read: &AtomicCell<Shared<ReadOnly<K, V>>>,
+    cell: &ReadCell<K, V>,
     dirty: &mut Dirty<K, V>,
-    garbage: &mut Garbage<K, V>,
+    op: &Op<'_, Garbage<K, V>>,
 ) {
     let table = dirty.table.take().unwrap_or_else(Table::new);
-    let current = read.load();
-    fold_misses_locked(&current, dirty);
+    let current = cell.load(op.guard());
+    fold_misses_locked(current, dirty);
     let generation = Arc::clone(&current.len);
-    drop(current);
-    let old = read.swap(Shared::new(ReadOnly::new(table, generation)));
-    garbage.reads.push(old);
+    let old = cell.swap_locked(ReadOnly::new(table, generation));
+    op.retire(Garbage::Read(old));
     dirty.misses = 0;
     dirty.counters.promotions += 1;
 }

@@ -20,9 +20,53 @@
 //! dirty map but not in the read map's table has its filter bits set** (keys enter the dirty map
 //! without being in the read map only through `insert_new_locked`, which sets them first).
 
-use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
+use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use crate::reclaim::Guard;
 use crate::table::Table;
 use crossbeam_utils::CachePadded;
+
+/// The published read map (Go's `read`): an atomic pointer to a boxed snapshot. Loaded under a
+/// reclamation guard; replaced only under the dirty lock, and the replaced snapshot is retired
+/// through the reclaimer, so a snapshot loaded under a guard stays valid while the guard lives.
+pub(crate) struct ReadCell<K, V> {
+    current: AtomicPtr<ReadOnly<K, V>>,
+}
+
+impl<K, V> ReadCell<K, V> {
+    pub(crate) fn new(read: ReadOnly<K, V>) -> Self {
+        ReadCell {
+            current: AtomicPtr::new(Box::into_raw(Box::new(read))),
+        }
+    }
+
+    /// The current snapshot, valid for the guard's lifetime.
+    #[inline]
+    pub(crate) fn load<'g>(&self, _guard: &'g Guard<'_>) -> &'g ReadOnly<K, V> {
+        // SAFETY: the pointer came from `Box::into_raw` and is never null; a snapshot is freed
+        // only after it was swapped out and retired, and the reclaimer keeps it alive while a
+        // guard that could have loaded it lives.
+        unsafe { &*self.current.load(Ordering::Acquire) }
+    }
+
+    /// Publishes `read` and returns the previous snapshot, which the caller must retire. Caller
+    /// holds the dirty lock.
+    pub(crate) fn swap_locked(&self, read: ReadOnly<K, V>) -> Box<ReadOnly<K, V>> {
+        let previous = self
+            .current
+            .swap(Box::into_raw(Box::new(read)), Ordering::AcqRel);
+        // SAFETY: `previous` came from `Box::into_raw`, and the swap took it out of the cell, so
+        // this is its one owner; the caller retires it rather than dropping it.
+        unsafe { Box::from_raw(previous) }
+    }
+}
+
+impl<K, V> Drop for ReadCell<K, V> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no guard of the map is alive, and the pointer is the cell's own
+        // `Box::into_raw` snapshot.
+        drop(unsafe { Box::from_raw(self.current.load(Ordering::Acquire)) });
+    }
+}
 
 /// The live-value count of one *generation* of the map. A generation lasts from one `clear` to
 /// the next: promotions hand the counter on, `clear` starts a new one, so a writer still working

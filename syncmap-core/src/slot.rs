@@ -1,223 +1,202 @@
-//! What an entry's atomic slot holds: a value, "deleted" (Go's `nil`) or "expunged".
+//! An entry's value slot: one atomic pointer, exactly like Go's `entry.p`.
 //!
-//! The slot is one machine word swapped atomically by arc-swap, exactly like Go's `entry.p`:
-//! `Deleted` is the null pointer, `Expunged` is the address of a private static (Go's `expunged`
-//! sentinel), and `Value` is an [`Arc`] turned into its raw data pointer. No state change
-//! allocates, and a read of a live value is one pointer load.
+//! The null pointer is *deleted* (Go's `nil`), the address of a private static is *expunged*
+//! (Go's `expunged` sentinel), and any other pointer is a live value: the data pointer of an
+//! [`Arc`] whose one strong count the slot owns. No state change allocates, and reading a live
+//! value is one acquire load and no write.
+//!
+//! Invariant (**retire, never drop**): whoever takes a value's count out of a slot (a successful
+//! exchange returns it as [`Owned::Value`]) hands it to the reclaimer or to the caller, never
+//! drops it while a guard that loaded it may still be held. So a pointer loaded under a
+//! [`Guard`] stays valid for as long as that guard lives.
 
-use crate::primitive::Arc;
-use arc_swap::RefCnt;
-use core::cell::Cell;
+use crate::primitive::{Arc, AtomicPtr, Ordering};
+use crate::reclaim::Guard;
+use core::marker::PhantomData;
 use core::ptr;
-use std::any::Any;
-use std::panic::{self, AssertUnwindSafe};
 
-/// The state of one entry.
-pub(crate) enum Slot<V> {
-    /// Deleted while reachable from the dirty map (or while there is no dirty map): Go's `nil`.
-    Deleted,
-    /// Deleted and left out of the current dirty map: Go's `expunged`.
-    Expunged,
-    /// A live value.
-    Value(Arc<V>),
-}
-
-impl<V> Clone for Slot<V> {
-    #[inline]
-    fn clone(&self) -> Self {
-        match self {
-            Slot::Deleted => Slot::Deleted,
-            Slot::Expunged => Slot::Expunged,
-            Slot::Value(v) => Slot::Value(Arc::clone(v)),
-        }
-    }
-}
-
-impl<V> Slot<V> {
-    /// The value, if live.
-    #[inline]
-    pub(crate) fn value(&self) -> Option<&Arc<V>> {
-        match self {
-            Slot::Value(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// Takes the value out, if live.
-    #[inline]
-    pub(crate) fn into_value(self) -> Option<Arc<V>> {
-        match self {
-            Slot::Value(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    #[inline]
-    pub(crate) fn is_expunged(&self) -> bool {
-        matches!(self, Slot::Expunged)
-    }
-}
-
-/// The `expunged` sentinel's address. It is 8-aligned (arc-swap keeps tags in the low two bits of
-/// the pointers it tracks, so they must be clear, as they are in every `Arc` data pointer), it is
-/// never dereferenced, and being a static it can never equal the address of a heap allocation.
+/// The `expunged` sentinel. Its address is never dereferenced, and being a static it can never
+/// equal the address of a heap allocation.
 static EXPUNGED: u64 = 0;
 
 #[inline]
-fn expunged_ptr<V>() -> *mut V {
+fn expunged<V>() -> *mut V {
     ptr::addr_of!(EXPUNGED).cast::<V>().cast_mut()
 }
 
-// SAFETY: `into_ptr`/`as_ptr`/`from_ptr` form a bijection between `Slot<V>` and three disjoint
-// pointer classes: null (`Deleted`), the sentinel `&EXPUNGED` (`Expunged`), and `Arc::into_raw`
-// pointers (`Value`), which are never null and never point into a static. `as_ptr` does not touch
-// the reference count; `into_ptr` transfers the one reference owned by a `Value` to the raw
-// pointer and `from_ptr` takes it back, as `RefCnt`'s contract requires. The two dataless states
-// own nothing, so the extra `from_ptr` calls arc-swap may make for them are harmless, and for
-// `Value` they are `Arc`'s own, already sound, protocol.
-unsafe impl<V> RefCnt for Slot<V> {
-    type Base = V;
+/// A slot state with ownership: what is stored into a slot, or taken out of one.
+pub(crate) enum Owned<V> {
+    Deleted,
+    Expunged,
+    Value(Arc<V>),
+}
 
-    #[inline]
-    fn into_ptr(me: Self) -> *mut V {
-        match me {
-            Slot::Deleted => ptr::null_mut(),
-            Slot::Expunged => expunged_ptr(),
-            Slot::Value(v) => Arc::into_raw(v).cast_mut(),
+impl<V> Owned<V> {
+    fn into_raw(self) -> *mut V {
+        match self {
+            Owned::Deleted => ptr::null_mut(),
+            Owned::Expunged => expunged(),
+            Owned::Value(v) => Arc::into_raw(v).cast_mut(),
         }
     }
 
-    #[inline]
-    fn as_ptr(me: &Self) -> *mut V {
-        match me {
-            Slot::Deleted => ptr::null_mut(),
-            Slot::Expunged => expunged_ptr(),
-            Slot::Value(v) => Arc::as_ptr(v).cast_mut(),
-        }
-    }
-
-    /// Called by arc-swap in the middle of its own bookkeeping (a load's fallback path drops the
-    /// reference it took on a value that a writer replaced meanwhile, and that may be the value's
-    /// last). A panic from `V::drop` unwinding out of there would skip the rest of that
-    /// bookkeeping and leak the value arc-swap was about to hand out, so it is deferred (see
-    /// [`drop_deferring_panic`]).
-    unsafe fn dec(ptr: *const V) {
-        // SAFETY: arc-swap passes a pointer whose reference it owns, as for `from_ptr`.
-        drop_deferring_panic(unsafe { Self::from_ptr(ptr) });
-    }
-
-    #[inline]
-    unsafe fn from_ptr(ptr: *const V) -> Self {
-        if ptr.is_null() {
-            Slot::Deleted
-        } else if ptr == expunged_ptr::<V>().cast_const() {
-            Slot::Expunged
+    /// # Safety
+    ///
+    /// `raw` must come from [`Owned::into_raw`] and its count (if a value) must be owned by the
+    /// caller, who hands it over.
+    unsafe fn from_raw(raw: *mut V) -> Self {
+        if raw.is_null() {
+            Owned::Deleted
+        } else if raw == expunged() {
+            Owned::Expunged
         } else {
-            // SAFETY: arc-swap only passes back pointers produced by `into_ptr` (or `inc`) whose
-            // reference it owns; neither null nor the sentinel, so it came from `Arc::into_raw`.
-            Slot::Value(unsafe { Arc::from_raw(ptr) })
+            // SAFETY: neither null nor the sentinel, so an `Arc::into_raw` pointer whose count
+            // the caller owns.
+            Owned::Value(unsafe { Arc::from_raw(raw) })
+        }
+    }
+
+    /// The value, if live.
+    pub(crate) fn into_value(self) -> Option<Arc<V>> {
+        match self {
+            Owned::Value(v) => Some(v),
+            _ => None,
         }
     }
 }
 
-/// An `Arc` as the read-map cell holds it: arc-swap's own `RefCnt` for `Arc`, except that a panic
-/// from dropping the last reference inside arc-swap's bookkeeping is deferred, as for [`Slot`]
-/// (the last reference to a stale read map owns keys and entries, whose `Drop`s are user code).
-pub(crate) struct Shared<T>(pub(crate) Arc<T>);
-
-impl<T> Shared<T> {
-    pub(crate) fn new(value: T) -> Self {
-        Shared(Arc::new(value))
-    }
+/// A slot state loaded under a guard that lives for `'g`.
+pub(crate) struct Loaded<'g, V> {
+    raw: *mut V,
+    _guard: PhantomData<&'g V>,
 }
 
-impl<T> Clone for Shared<T> {
-    #[inline]
+impl<V> Clone for Loaded<'_, V> {
     fn clone(&self) -> Self {
-        Shared(Arc::clone(&self.0))
+        *self
     }
 }
 
-impl<T> core::ops::Deref for Shared<T> {
-    type Target = T;
+impl<V> Copy for Loaded<'_, V> {}
 
+impl<'g, V> Loaded<'g, V> {
+    /// The live value, borrowed for the guard's lifetime.
     #[inline]
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-// SAFETY: the same pointer protocol as arc-swap's impl for `Arc<T>`: `into_ptr`/`from_ptr` are
-// `Arc::into_raw`/`Arc::from_raw` and transfer the one reference the `Shared` owns, and `as_ptr`
-// borrows without touching the count. Only `dec` differs, in how a panicking drop unwinds.
-unsafe impl<T> RefCnt for Shared<T> {
-    type Base = T;
-
-    #[inline]
-    fn into_ptr(me: Self) -> *mut T {
-        Arc::into_raw(me.0).cast_mut()
+    pub(crate) fn value(self) -> Option<&'g V> {
+        if self.raw.is_null() || self.raw == expunged() {
+            None
+        } else {
+            // SAFETY: a live value's pointer, loaded under a guard that lives for `'g`; by the
+            // module's invariant its allocation is not dropped before that guard is released.
+            Some(unsafe { &*self.raw })
+        }
     }
 
     #[inline]
-    fn as_ptr(me: &Self) -> *mut T {
-        Arc::as_ptr(&me.0).cast_mut()
+    pub(crate) fn is_deleted(self) -> bool {
+        self.raw.is_null()
     }
 
     #[inline]
-    unsafe fn from_ptr(ptr: *const T) -> Self {
-        // SAFETY: arc-swap only passes back pointers from `into_ptr` whose reference it owns.
-        Shared(unsafe { Arc::from_raw(ptr) })
+    pub(crate) fn is_expunged(self) -> bool {
+        self.raw == expunged()
     }
 
-    unsafe fn dec(ptr: *const T) {
-        // SAFETY: as for `from_ptr`.
-        drop_deferring_panic(unsafe { Self::from_ptr(ptr) });
-    }
-}
-
-/// Drops `value`, catching a panic from its `Drop` (user code) so that it does not unwind
-/// through arc-swap's bookkeeping; [`finish`] raises it at the end of the public operation.
-fn drop_deferring_panic<T>(value: T) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(value))) {
-        DEFERRED_PANIC.with(|deferred| {
-            // Keep the first panic; a second one in the same operation is dropped with its payload.
-            let first = deferred.take().unwrap_or(payload);
-            deferred.set(Some(first));
-        });
-        PANIC_DEFERRED.set(true);
+    /// Whether this is the live value `value` points to (compared by address).
+    #[inline]
+    pub(crate) fn is(self, value: *const V) -> bool {
+        ptr::eq(self.raw, value)
     }
 }
 
-thread_local! {
-    /// A panic from a key's or value's `Drop` caught inside arc-swap (see `drop_deferring_panic`).
-    static DEFERRED_PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
-    /// Whether `DEFERRED_PANIC` holds a panic. A plain flag with no destructor, so checking it
-    /// at the end of every operation is one thread-local load.
-    static PANIC_DEFERRED: Cell<bool> = const { Cell::new(false) };
+/// Outcome of [`ValueSlot::compare_exchange`]: `Ok((previous, stored))` or
+/// `Err((offered, observed))`.
+pub(crate) type Exchange<'g, V> = Result<(Owned<V>, Loaded<'g, V>), (Owned<V>, Loaded<'g, V>)>;
+
+/// The atomic slot itself.
+pub(crate) struct ValueSlot<V> {
+    raw: AtomicPtr<V>,
+    _owns: PhantomData<Arc<V>>,
 }
 
-/// Runs a public operation: returns its result, or, if a key's or value's `Drop` panicked inside
-/// arc-swap during the operation, raises that panic once the operation's bookkeeping is complete
-/// (the result is dropped on the way out, so nothing leaks). Every operation ends here except
-/// the lock-free paths of `get`, for which even this one flag test is a tenth of the cost: a
-/// panic deferred there is raised by the thread's next operation that ends here.
-#[inline(always)]
-pub(crate) fn finish<R>(operation: impl FnOnce() -> R) -> R {
-    let result = operation();
-    if PANIC_DEFERRED.get() {
-        return raise_deferred_panic(result);
+impl<V> ValueSlot<V> {
+    pub(crate) fn new(value: Owned<V>) -> Self {
+        ValueSlot {
+            raw: AtomicPtr::new(value.into_raw()),
+            _owns: PhantomData,
+        }
     }
-    result
+
+    /// Loads the state; the value stays readable while `guard` lives.
+    #[inline]
+    pub(crate) fn load<'g>(&self, _guard: &'g Guard<'_>) -> Loaded<'g, V> {
+        Loaded {
+            raw: self.raw.load(Ordering::Acquire),
+            _guard: PhantomData,
+        }
+    }
+
+    /// Replaces `current` by `new`. On success the previous state's ownership passes to the
+    /// caller (see the module invariant), and the stored state is returned borrowed for the
+    /// guard's lifetime. On failure `new` is handed back, unpublished, with the state found
+    /// instead.
+    #[inline]
+    pub(crate) fn compare_exchange<'g>(
+        &self,
+        current: Loaded<'g, V>,
+        new: Owned<V>,
+    ) -> Exchange<'g, V> {
+        let new = new.into_raw();
+        let stored = Loaded {
+            raw: new,
+            _guard: PhantomData,
+        };
+        match self
+            .raw
+            .compare_exchange(current.raw, new, Ordering::AcqRel, Ordering::Acquire)
+        {
+            // SAFETY: the exchange moved the slot's count of `previous` to us, and `new`'s count
+            // to the slot.
+            Ok(previous) => Ok((unsafe { Owned::from_raw(previous) }, stored)),
+            Err(observed) => Err((
+                // SAFETY: `new` was not published, so its count is still ours.
+                unsafe { Owned::from_raw(new) },
+                Loaded {
+                    raw: observed,
+                    _guard: PhantomData,
+                },
+            )),
+        }
+    }
+
+    /// Unconditional exchange; the previous state's ownership passes to the caller.
+    pub(crate) fn swap(&self, new: Owned<V>) -> Owned<V> {
+        let previous = self.raw.swap(new.into_raw(), Ordering::AcqRel);
+        // SAFETY: the swap moved the slot's count of `previous` to us.
+        unsafe { Owned::from_raw(previous) }
+    }
 }
 
-/// The rare path of [`finish`], kept out of line so the common path is one flag test.
-#[cold]
-#[inline(never)]
-fn raise_deferred_panic<R>(result: R) -> R {
-    PANIC_DEFERRED.set(false);
-    if let Some(payload) = DEFERRED_PANIC.take() {
-        drop(result);
-        panic::resume_unwind(payload);
+impl<V> Drop for ValueSlot<V> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no guard can reach the slot any more (entries are dropped only
+        // once the reclaimer has freed the last table holding them), so its count is ours.
+        drop(unsafe { Owned::from_raw(self.raw.load(Ordering::Acquire)) });
     }
-    result
+}
+
+/// A new owned handle to a value of the map.
+///
+/// # Safety
+///
+/// `value` must be a live value loaded from (or stored into) a slot under a guard that is
+/// still held: its `Arc`'s count is then owned by the slot or, until that guard is released, by
+/// the reclaimer, so it is at least one.
+pub(crate) unsafe fn share<V>(value: &V) -> Arc<V> {
+    let value: *const V = value;
+    // SAFETY: the caller's contract: `value` is the data pointer of an `Arc` with a live count.
+    unsafe {
+        Arc::increment_strong_count(value);
+        Arc::from_raw(value)
+    }
 }

@@ -46,6 +46,11 @@ pub struct Stats {
     pub dirty_len: Option<usize>,
     /// Whether the dirty map holds keys the read map lacks.
     pub amended: bool,
+    /// Removed or replaced values, entries and tables waiting for a reader (a [`Ref`], a pinned
+    /// session or an operation in progress) to be released before they are dropped.
+    ///
+    /// [`Ref`]: crate::Ref
+    pub retired_pending: usize,
 }
 
 impl Counters {
@@ -55,6 +60,7 @@ impl Counters {
         read_len: usize,
         dirty_len: Option<usize>,
         amended: bool,
+        retired_pending: usize,
     ) -> Stats {
         Stats {
             misses: self.misses,
@@ -66,6 +72,7 @@ impl Counters {
             read_len,
             dirty_len,
             amended,
+            retired_pending,
         }
     }
 }

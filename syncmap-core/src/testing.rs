@@ -43,15 +43,13 @@ where
     where
         K: Clone + Ord,
     {
-        // Value handles loaded under the lock are released after it (see `entry::Release`).
-        let held = core::cell::RefCell::new(Vec::new());
+        let guard = self.domain.enter();
         let dirty = self.lock();
-        let read = self.read_cell().load();
+        let read = self.read.load(&guard);
         let list = |table: &crate::table::Table<K, V>| {
             let mut keys: Vec<(K, EntryState)> = table
-                .buckets()
                 .iter()
-                .map(|b| (b.key.clone(), b.entry.state(&mut *held.borrow_mut())))
+                .map(|e| (e.key.clone(), e.state(&guard)))
                 .collect();
             keys.sort_by(|a, b| a.0.cmp(&b.0));
             keys
@@ -70,10 +68,9 @@ where
     where
         K: Debug,
     {
-        // Value handles loaded under the lock are released after it (see `entry::Release`).
-        let held = core::cell::RefCell::new(Vec::new());
+        let guard = self.domain.enter();
         let dirty = self.lock();
-        let read = self.read_cell().load();
+        let read = self.read.load(&guard);
         read.table
             .check_index()
             .map_err(|e| format!("read map: {e}"))?;
@@ -83,8 +80,8 @@ where
                 if read.amended() {
                     return Err("amended read map without a dirty map".into());
                 }
-                for b in read.table.buckets() {
-                    match b.entry.state(&mut *held.borrow_mut()) {
+                for b in read.table.iter() {
+                    match b.state(&guard) {
                         EntryState::Expunged => {
                             return Err(format!("{:?} expunged without a dirty map", b.key))
                         }
@@ -95,9 +92,9 @@ where
             }
             Some(table) => {
                 table.check_index().map_err(|e| format!("dirty map: {e}"))?;
-                for b in read.table.buckets() {
+                for b in read.table.iter() {
                     let in_dirty = table.find(b.hash, &b.key);
-                    match (b.entry.state(&mut *held.borrow_mut()), in_dirty) {
+                    match (b.state(&guard), in_dirty) {
                         (EntryState::Expunged, Some(_)) => {
                             return Err(format!("{:?} is expunged but in the dirty map", b.key))
                         }
@@ -108,7 +105,7 @@ where
                                 b.key
                             ))
                         }
-                        (_, Some(d)) if !Arc::ptr_eq(&d.entry, &b.entry) => {
+                        (_, Some(d)) if !Arc::ptr_eq(d, b) => {
                             return Err(format!(
                                 "{:?}: read and dirty hold different entries",
                                 b.key
@@ -117,8 +114,8 @@ where
                         (_, Some(_)) => {}
                     }
                 }
-                for b in table.buckets() {
-                    let state = b.entry.state(&mut *held.borrow_mut());
+                for b in table.iter() {
+                    let state = b.state(&guard);
                     if state == EntryState::Expunged {
                         return Err(format!("{:?} is expunged inside the dirty map", b.key));
                     }

@@ -1,22 +1,45 @@
-//! How values are handed out: [`Ref`], a zero-copy guard, and [`OccupiedError`].
+//! How values are handed out: [`Ref`], a zero-copy handle, and [`OccupiedError`].
 
-use crate::primitive::{guard_from_inner, guard_into_inner, Arc, Guard};
-use crate::slot::Slot;
+use crate::primitive::Arc;
+use crate::reclaim::{self, Guard};
 use core::fmt;
+use core::mem::ManuallyDrop;
 use core::ops::Deref;
+use core::ptr::NonNull;
 
 /// A zero-copy handle to a value in a [`SyncMap`](crate::SyncMap).
 ///
-/// Obtaining one takes no lock and, on the fast path, writes no shared memory: it is an
-/// [arc-swap](https://docs.rs/arc-swap) guard, which records the loan in a slot owned by the
-/// current thread. It dereferences to the value as it was when it was loaded; a later `insert` or
-/// `remove` of the key does not change what this handle sees, and the old value is dropped when
-/// the last handle to it goes.
+/// Obtaining one takes no lock and writes no shared memory: it holds the map's reclamation
+/// guard for the current thread (see the crate documentation), and dereferences straight to the
+/// value in the map. It shows the value as it was when it was looked up; a later `insert` or
+/// `remove` of the key does not change what this handle sees.
+///
+/// # What holding one costs
 ///
 /// Holding a `Ref` never blocks a writer and never deadlocks, even while the holder calls back
-/// into the map. It is meant to be short-lived: each thread has a few fast loan slots, and when
-/// many `Ref`s are held at once the extra ones fall back to an ordinary reference count. Convert
-/// it with [`Ref::into_arc`] to keep the value for long.
+/// into the map. But while it is held, nothing that any thread removes or replaces *in this map*
+/// afterwards can be dropped: such garbage waits, and the last guard or `Ref` released frees it
+/// (so a replaced value's `Drop` runs when this `Ref` goes, not when it was replaced). Keep a
+/// `Ref` for the duration of a lookup; for a long hold, convert it with [`Ref::into_arc`] (one
+/// reference-count increment), which releases the guard.
+///
+/// # Threads
+///
+/// A `Ref` marks the current thread as a reader of the map, so it is **not `Send`**: it cannot
+/// be moved to another thread, nor held across an `.await` in a future that must be `Send`
+/// (the compiler says so, rather than letting such a future delay every drop in the map for as
+/// long as it sleeps). Use [`Ref::into_arc`] or [`SyncMap::get_arc`](crate::SyncMap::get_arc)
+/// there.
+///
+/// ```compile_fail
+/// use syncmap_core::SyncMap;
+/// let map = SyncMap::new();
+/// map.insert(1, 1);
+/// std::thread::scope(|s| {
+///     let value = map.get(&1).unwrap();
+///     s.spawn(move || *value); // a Ref cannot move to another thread
+/// });
+/// ```
 ///
 /// ```
 /// use syncmap_core::SyncMap;
@@ -28,27 +51,29 @@ use core::ops::Deref;
 /// map.insert("answer", 43); // does not wait for `value`
 /// assert_eq!(*value, 42);
 /// ```
-pub struct Ref<V> {
-    // Invariant: holds `Slot::Value`.
-    guard: Guard<Slot<V>>,
+pub struct Ref<'a, V> {
+    // Invariant: `value` is a live value loaded under `guard`, or stored under it.
+    value: NonNull<V>,
+    guard: ManuallyDrop<Guard<'a>>,
 }
 
-impl<V> Ref<V> {
-    /// Wraps a guard that holds a value.
+impl<'a, V> Ref<'a, V> {
+    /// Wraps a value.
+    ///
+    /// # Safety
+    ///
+    /// `value` must be a live value of the map loaded (or stored) under `guard` or under a guard
+    /// that `guard` was nested in before that one was released.
     #[inline]
-    pub(crate) fn new(guard: Guard<Slot<V>>) -> Self {
-        debug_assert!(guard.value().is_some());
-        Ref { guard }
-    }
-
-    #[inline]
-    pub(crate) fn from_arc(value: Arc<V>) -> Self {
+    pub(crate) unsafe fn new(guard: Guard<'a>, value: NonNull<V>) -> Self {
         Ref {
-            guard: guard_from_inner(Slot::Value(value)),
+            value,
+            guard: ManuallyDrop::new(guard),
         }
     }
 
-    /// Converts the handle into an owned [`Arc`], which may be kept as long as needed.
+    /// Converts the handle into an owned [`Arc`], which may be kept as long as needed and sent
+    /// to other threads. Releases the guard.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -62,61 +87,56 @@ impl<V> Ref<V> {
     /// ```
     #[inline]
     pub fn into_arc(this: Self) -> Arc<V> {
-        match guard_into_inner(this.guard) {
-            Slot::Value(value) => value,
-            _ => unreachable!("a Ref always holds a value"),
-        }
+        Ref::to_arc(&this)
     }
 
     /// Returns a new owned [`Arc`] to the value, keeping this handle.
     #[inline]
     pub fn to_arc(this: &Self) -> Arc<V> {
-        Arc::clone(this.arc())
-    }
-
-    #[inline]
-    pub(crate) fn as_arc(this: &Self) -> &Arc<V> {
-        this.arc()
-    }
-
-    #[inline]
-    fn arc(&self) -> &Arc<V> {
-        match &*self.guard {
-            Slot::Value(value) => value,
-            _ => unreachable!("a Ref always holds a value"),
-        }
+        // SAFETY: the type's invariant: a live value under the guard this handle holds.
+        unsafe { crate::slot::share(&**this) }
     }
 }
 
-impl<V> Deref for Ref<V> {
+impl<V> Drop for Ref<'_, V> {
+    fn drop(&mut self) {
+        // SAFETY: dropped exactly once, here.
+        unsafe { ManuallyDrop::drop(&mut self.guard) };
+        // Releasing the last guard may have reclaimed garbage whose `Drop` panicked.
+        reclaim::raise_deferred_in_drop();
+    }
+}
+
+impl<V> Deref for Ref<'_, V> {
     type Target = V;
 
     #[inline]
     fn deref(&self) -> &V {
-        self.arc()
+        // SAFETY: the type's invariant: a live value, kept alive by the guard this handle holds.
+        unsafe { self.value.as_ref() }
     }
 }
 
-impl<V> AsRef<V> for Ref<V> {
+impl<V> AsRef<V> for Ref<'_, V> {
     #[inline]
     fn as_ref(&self) -> &V {
         self
     }
 }
 
-impl<V: fmt::Debug> fmt::Debug for Ref<V> {
+impl<V: fmt::Debug> fmt::Debug for Ref<'_, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<V: fmt::Display> fmt::Display for Ref<V> {
+impl<V: fmt::Display> fmt::Display for Ref<'_, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
 }
 
-impl<V: PartialEq> PartialEq<V> for Ref<V> {
+impl<V: PartialEq> PartialEq<V> for Ref<'_, V> {
     fn eq(&self, other: &V) -> bool {
         **self == *other
     }
@@ -125,14 +145,14 @@ impl<V: PartialEq> PartialEq<V> for Ref<V> {
 /// The error of [`SyncMap::try_insert`](crate::SyncMap::try_insert): the key already had a value.
 ///
 /// It holds the value that is in the map and hands back the value that was not inserted.
-pub struct OccupiedError<V> {
+pub struct OccupiedError<'a, V> {
     /// The value already in the map.
-    pub existing: Ref<V>,
+    pub existing: Ref<'a, V>,
     /// The value that was offered and not inserted.
     pub value: V,
 }
 
-impl<V: fmt::Debug> fmt::Debug for OccupiedError<V> {
+impl<V: fmt::Debug> fmt::Debug for OccupiedError<'_, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OccupiedError")
             .field("existing", &self.existing)
@@ -141,7 +161,7 @@ impl<V: fmt::Debug> fmt::Debug for OccupiedError<V> {
     }
 }
 
-impl<V: fmt::Debug> fmt::Display for OccupiedError<V> {
+impl<V: fmt::Debug> fmt::Display for OccupiedError<'_, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -151,4 +171,4 @@ impl<V: fmt::Debug> fmt::Display for OccupiedError<V> {
     }
 }
 
-impl<V: fmt::Debug> std::error::Error for OccupiedError<V> {}
+impl<V: fmt::Debug> std::error::Error for OccupiedError<'_, V> {}

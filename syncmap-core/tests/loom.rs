@@ -1,15 +1,16 @@
 //! Loom models of the algorithm's races (issue 5, part 1).
 //!
 //! Run with `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p syncmap-core
-//! --release --test loom`. Under `--cfg loom`, `primitive.rs` swaps the map's mutex, atomics and
-//! arc-swap cells for loom-visible versions, so what is model-checked here is the shipped
-//! algorithm code. Every model runs twice: with Go's promotion rule and with
+//! --release --test loom`. Under `--cfg loom`, `primitive.rs` swaps the map's mutex, atomics,
+//! thread-locals and the reclaimer's barriers for loom-visible versions, so what is
+//! model-checked here is the shipped algorithm code. Every model runs twice: with Go's promotion rule and with
 //! `Promotion::AfterMisses(1)` (constant promotions and dirty rebuilds). Each checks the values
 //! every thread saw, the final contents, `len`, Go's invariants (`check_invariants`) and the
 //! number of live values (none leaked, none dropped twice).
 //!
-//! Two-thread models are explored exhaustively; the three-thread model with at most 4 preemptions
-//! per execution. `LOOM_MAX_PREEMPTIONS` overrides both.
+//! Every model is explored with at most two preemptions per execution (the three-thread one,
+//! one); `LOOM_MAX_PREEMPTIONS` overrides the bound. The reclamation protocol itself is modelled
+//! exhaustively in `loom_reclaim.rs`.
 #![cfg(loom)]
 
 use loom::sync::Arc;
@@ -62,6 +63,12 @@ impl Values {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// The preemption bound of every model. Each operation is now several atomic steps (entering
+/// and leaving the reclamation guard, the slot, the read map, the epoch), so exhaustive
+/// exploration of even two threads no longer fits in CI; two preemptions per execution cover
+/// every race between two operations that needs at most two context switches.
+const BOUND: Option<usize> = Some(2);
 
 /// Runs `f` under loom for both promotion rules, exhaustively (`bound: None`) or with at most
 /// `bound` preemptions per execution; `LOOM_MAX_PREEMPTIONS` overrides the bound.
@@ -128,7 +135,7 @@ fn contents(map: &Map) -> Vec<(u32, u32)> {
 /// (store), raced on a key in the read map.
 #[test]
 fn entry_state_machine() {
-    model("entry_state_machine", None, |promotion| {
+    model("entry_state_machine", BOUND, |promotion| {
         let values = Values::new();
         let map = Arc::new(with_read_key(promotion, &values, 1, 10));
         let (m, vs) = (map.clone(), values.clone());
@@ -157,7 +164,7 @@ fn entry_state_machine() {
 /// Promotion (a lookup's miss) racing a write of the same key and of a new key.
 #[test]
 fn promotion_racing_write() {
-    model("promotion_racing_write", None, |promotion| {
+    model("promotion_racing_write", BOUND, |promotion| {
         let values = Values::new();
         let map = new_map(promotion);
         map.insert(1, values.make(10)); // only in the dirty map
@@ -183,7 +190,7 @@ fn promotion_racing_write() {
 /// (expunged → value under the lock), on a key in the read map.
 #[test]
 fn delete_racing_rebuild_and_store() {
-    model("delete_racing_rebuild_and_store", Some(4), |promotion| {
+    model("delete_racing_rebuild_and_store", Some(1), |promotion| {
         let values = Values::new();
         let map = Arc::new(with_read_key(promotion, &values, 1, 10));
         let m = map.clone();
@@ -221,7 +228,7 @@ fn delete_racing_rebuild_and_store() {
 /// racing the unexpunging store: the expunged entry must be revived exactly once.
 #[test]
 fn store_racing_store_on_expunged() {
-    model("store_racing_store_on_expunged", None, |promotion| {
+    model("store_racing_store_on_expunged", BOUND, |promotion| {
         let values = Values::new();
         let map = with_read_key(promotion, &values, 1, 10);
         assert!(map.remove(&1).is_some());
@@ -254,7 +261,7 @@ fn store_racing_store_on_expunged() {
 #[test]
 fn load_or_store_racing_itself() {
     for deleted_first in [false, true] {
-        model("load_or_store_racing_itself", None, move |promotion| {
+        model("load_or_store_racing_itself", BOUND, move |promotion| {
             let values = Values::new();
             let map = if deleted_first {
                 let map = with_read_key(promotion, &values, 1, 10);
@@ -289,7 +296,7 @@ fn load_or_store_racing_itself() {
 #[test]
 fn compare_exchange_racing_remove() {
     for in_read in [true, false] {
-        model("compare_exchange_racing_remove", None, move |promotion| {
+        model("compare_exchange_racing_remove", BOUND, move |promotion| {
             let values = Values::new();
             let map = if in_read {
                 with_read_key(promotion, &values, 1, 10)
@@ -324,7 +331,7 @@ fn compare_exchange_racing_remove() {
 /// `compare_and_remove` racing `compare_and_swap` from the same expected value: one wins.
 #[test]
 fn compare_remove_racing_compare_swap() {
-    model("compare_remove_racing_compare_swap", None, |promotion| {
+    model("compare_remove_racing_compare_swap", BOUND, |promotion| {
         let values = Values::new();
         let map = Arc::new(with_read_key(promotion, &values, 1, 10));
         let (m, vs) = (map.clone(), values.clone());
@@ -350,49 +357,53 @@ fn compare_remove_racing_compare_swap() {
 /// for the whole walk visited, each value one the key had.
 #[test]
 fn iteration_racing_insert_and_promotion() {
-    model("iteration_racing_insert_and_promotion", None, |promotion| {
-        let values = Values::new();
-        let map = with_read_key(promotion, &values, 1, 10);
-        map.insert(2, values.make(20)); // dirty only: amended
-        let map = Arc::new(map);
-        let m = map.clone();
-        let a = thread::spawn(move || {
-            let mut seen = Vec::new();
-            for (k, v) in m.iter() {
-                seen.push((k, v.v));
-            }
-            seen
-        });
-        let (m, vs) = (map.clone(), values.clone());
-        let b = thread::spawn(move || {
-            m.insert(3, vs.make(30));
-            // A lookup of a dirty-only key: a miss, and a promotion under AfterMisses(1).
-            get(&m, 2)
-        });
-        let mut seen = a.join().unwrap();
-        assert_eq!(b.join().unwrap(), Some(20));
-        let n = seen.len();
-        seen.sort_unstable();
-        seen.dedup_by_key(|(k, _)| *k);
-        assert_eq!(seen.len(), n, "a key visited twice");
-        assert!(
-            seen.contains(&(1, 10)) && seen.contains(&(2, 20)),
-            "{seen:?}"
-        );
-        assert!(seen
-            .iter()
-            .all(|kv| [(1, 10), (2, 20), (3, 30)].contains(kv)));
-        assert_eq!(contents(&map), [(1, 10), (2, 20), (3, 30)]);
-        assert_eq!(map.len(), 3);
-        finish(map, &values);
-    });
+    model(
+        "iteration_racing_insert_and_promotion",
+        BOUND,
+        |promotion| {
+            let values = Values::new();
+            let map = with_read_key(promotion, &values, 1, 10);
+            map.insert(2, values.make(20)); // dirty only: amended
+            let map = Arc::new(map);
+            let m = map.clone();
+            let a = thread::spawn(move || {
+                let mut seen = Vec::new();
+                for (k, v) in m.iter() {
+                    seen.push((k, v.v));
+                }
+                seen
+            });
+            let (m, vs) = (map.clone(), values.clone());
+            let b = thread::spawn(move || {
+                m.insert(3, vs.make(30));
+                // A lookup of a dirty-only key: a miss, and a promotion under AfterMisses(1).
+                get(&m, 2)
+            });
+            let mut seen = a.join().unwrap();
+            assert_eq!(b.join().unwrap(), Some(20));
+            let n = seen.len();
+            seen.sort_unstable();
+            seen.dedup_by_key(|(k, _)| *k);
+            assert_eq!(seen.len(), n, "a key visited twice");
+            assert!(
+                seen.contains(&(1, 10)) && seen.contains(&(2, 20)),
+                "{seen:?}"
+            );
+            assert!(seen
+                .iter()
+                .all(|kv| [(1, 10), (2, 20), (3, 30)].contains(kv)));
+            assert_eq!(contents(&map), [(1, 10), (2, 20), (3, 30)]);
+            assert_eq!(map.len(), 3);
+            finish(map, &values);
+        },
+    );
 }
 
 /// `clear` racing inserts of a new key and of an existing key: each insert lands before the
 /// clear (and is removed) or after it (and stays); `len` follows.
 #[test]
 fn clear_racing_insert() {
-    model("clear_racing_insert", None, |promotion| {
+    model("clear_racing_insert", BOUND, |promotion| {
         let values = Values::new();
         let map = with_read_key(promotion, &values, 1, 10);
         let map = Arc::new(map);
@@ -441,7 +452,7 @@ impl Drop for LocksOnDrop {
 /// released after unlocking.
 #[test]
 fn value_drop_never_runs_under_the_lock() {
-    model("value_drop_never_runs_under_the_lock", None, |promotion| {
+    model("value_drop_never_runs_under_the_lock", BOUND, |promotion| {
         let cell = std::sync::Arc::new(std::sync::OnceLock::new());
         let map = std::sync::Arc::new(
             SyncMap::builder()

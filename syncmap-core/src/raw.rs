@@ -1,0 +1,435 @@
+//! The algorithm's paths, each written once, under one reclamation guard per operation.
+//!
+//! Every public operation of [`SyncMap`] (in `map.rs`, `iter.rs` and `pin.rs`) is a thin wrapper
+//! around one function here. Each takes an [`Op`]: the guard that protects every read snapshot,
+//! entry and value it loads, and the list of what it unlinks, retired when the operation ends.
+//!
+//! Go's shape (map.go) is kept path for path: [`probe_read`](SyncMap::probe_read) is the
+//! lock-free look at the read map that every operation starts with, and
+//! [`lookup_locked`](SyncMap::lookup_locked) is the slow path that re-checks the read map under
+//! the lock, consults the dirty map and counts a miss according to [`Slow`], Go's rule of which
+//! operation counts what.
+
+use crate::dirty::{Dirty, Garbage};
+use crate::entry::{Entry, LoadOrStore};
+use crate::iter::Visit;
+use crate::map::SyncMap;
+use crate::primitive::{Arc, MutexGuard};
+use crate::promote::{miss_locked, promote_locked};
+use crate::read::ReadOnly;
+use crate::reclaim::{Guard, Op};
+use core::borrow::Borrow;
+use core::hash::{BuildHasher, Hash};
+use std::sync::PoisonError;
+
+/// An operation of one map.
+pub(crate) type MapOp<'a, K, V> = Op<'a, Garbage<K, V>>;
+
+/// What a lookup that missed the read map does (Go 1.20–1.23).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slow {
+    /// `Load`, `CompareAndDelete`: a miss whether or not the key is found. A key the read map's
+    /// new-key filter rules out counts its miss without the lock.
+    Load,
+    /// `LoadAndDelete`: as `Load`, and the key is also unlinked from the dirty map.
+    Delete,
+    /// `CompareAndSwap`: a miss only if the key is found in the dirty map; a key the filter
+    /// rules out counts nothing.
+    Compare,
+}
+
+/// Outcome of [`SyncMap::probe_read`].
+pub(crate) enum Probe<'g, K, V> {
+    /// In the read map, with the snapshot (and so the `len` generation) it was found in.
+    Read(&'g Entry<K, V>, &'g ReadOnly<K, V>),
+    /// Certainly absent; any miss is already counted.
+    Absent,
+    /// Only the dirty map can tell: take the lock.
+    Dirty,
+}
+
+/// An entry reached through a table, borrowed for the guard's lifetime.
+///
+/// Invariant (**tables release entries through the reclaimer**): an `Arc<Entry>` held by a table
+/// is only ever released by retiring it, alone (`Garbage::Entry`) or with its table
+/// (`Garbage::Read`, `Garbage::Table`); promotion moves tables, and no table is dropped while
+/// the map is alive. So an entry found in a table under a guard is allocated until the guard is
+/// released, even after the lock that protected the table is.
+#[inline]
+fn protect<'g, K, V>(_guard: &'g Guard<'_>, entry: &Arc<Entry<K, V>>) -> &'g Entry<K, V> {
+    // SAFETY: see the invariant above: the allocation outlives the guard's lifetime `'g`.
+    unsafe { &*Arc::as_ptr(entry) }
+}
+
+impl<K, V, S> SyncMap<K, V, S> {
+    /// Locks the dirty map. A panic under the lock (a user `Eq`) never leaves the state
+    /// half-changed, so poisoning carries no information and is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Dirty<K, V>> {
+        self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` under the lock, then refreshes the lock-free miss budget of the read map.
+    pub(crate) fn locked<R>(
+        &self,
+        op: &MapOp<'_, K, V>,
+        f: impl FnOnce(&mut Dirty<K, V>) -> R,
+    ) -> R {
+        let mut dirty = self.lock();
+        let result = f(&mut dirty);
+        let budget = self.config.promotion.remaining(dirty.misses, dirty.len());
+        self.read.load(op.guard()).set_miss_budget_locked(budget);
+        result
+    }
+
+    /// Hands a value taken out of the map to the caller, keeping the map's own count until no
+    /// reader can hold the value.
+    #[inline]
+    pub(crate) fn hand_back(op: &MapOp<'_, K, V>, taken: Option<Arc<V>>) -> Option<Arc<V>> {
+        taken.map(|value| {
+            let handed = Arc::clone(&value);
+            op.retire(Garbage::Value(value));
+            handed
+        })
+    }
+
+    /// Publishes an amended dirty map for a walk that has covered the whole read map, and
+    /// returns the read map to walk next.
+    pub(crate) fn promote_for_iteration<'g>(&self, op: &'g MapOp<'_, K, V>) -> &'g ReadOnly<K, V> {
+        self.locked(op, |dirty| {
+            if self.read.load(op.guard()).amended() {
+                promote_locked(&self.read, dirty, op);
+            }
+        });
+        self.read.load(op.guard())
+    }
+}
+
+impl<K, V, S> SyncMap<K, V, S>
+where
+    K: Eq + Hash,
+    S: BuildHasher,
+{
+    #[inline]
+    pub(crate) fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        self.hash_builder.hash_one(key)
+    }
+
+    /// Go's fast path: the read map, lock-free; then whether the dirty map must be consulted.
+    #[inline]
+    pub(crate) fn probe_read<'g, Q>(
+        &self,
+        guard: &'g Guard<'_>,
+        hash: u64,
+        key: &Q,
+        slow: Slow,
+    ) -> Probe<'g, K, V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let read = self.read.load(guard);
+        if let Some(entry) = read.table.find(hash, key) {
+            return Probe::Read(protect(guard, entry), read);
+        }
+        if !read.amended() {
+            return Probe::Absent;
+        }
+        if !read.may_be_dirty(hash) && (slow == Slow::Compare || read.try_count_miss()) {
+            return Probe::Absent;
+        }
+        Probe::Dirty
+    }
+
+    /// Go's slow path: under the lock, re-checks the read map, then consults the dirty map and
+    /// counts a miss as `slow` says (which may promote).
+    pub(crate) fn lookup_locked<'g, Q>(
+        &self,
+        op: &'g MapOp<'_, K, V>,
+        dirty: &mut Dirty<K, V>,
+        hash: u64,
+        key: &Q,
+        slow: Slow,
+    ) -> Option<Visit<'g, K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let guard = op.guard();
+        let read = self.read.load(guard);
+        if let Some(entry) = read.table.find(hash, key) {
+            return Some((protect(guard, entry), read));
+        }
+        if !read.amended() {
+            return None;
+        }
+        let found = match slow {
+            Slow::Delete => dirty
+                .table
+                .as_mut()
+                .and_then(|t| t.remove(hash, key))
+                .map(|entry| {
+                    let found = protect(guard, &entry);
+                    op.retire(Garbage::Entry(entry));
+                    found
+                }),
+            Slow::Load | Slow::Compare => dirty
+                .table
+                .as_ref()
+                .and_then(|t| t.find(hash, key))
+                .map(|entry| protect(guard, entry)),
+        };
+        if slow != Slow::Compare || found.is_some() {
+            miss_locked(&self.read, dirty, self.config.promotion, op);
+        }
+        found.map(|entry| (entry, read))
+    }
+
+    /// Go's `Load`.
+    #[inline]
+    pub(crate) fn load<'g, Q>(&self, op: &'g MapOp<'_, K, V>, hash: u64, key: &Q) -> Option<&'g V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        match self.probe_read(op.guard(), hash, key, Slow::Load) {
+            Probe::Read(entry, _) => entry.load(op.guard()),
+            Probe::Absent => None,
+            Probe::Dirty => self.load_slow(op, hash, key),
+        }
+    }
+
+    #[cold]
+    fn load_slow<'g, Q>(&self, op: &'g MapOp<'_, K, V>, hash: u64, key: &Q) -> Option<&'g V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let (entry, _) = self.locked(op, |dirty| {
+            self.lookup_locked(op, dirty, hash, key, Slow::Load)
+        })?;
+        entry.load(op.guard())
+    }
+
+    /// Go's `LoadAndDelete`.
+    pub(crate) fn remove_in<Q>(&self, op: &MapOp<'_, K, V>, hash: u64, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let guard = op.guard();
+        let (entry, read) = match self.probe_read(guard, hash, key, Slow::Load) {
+            Probe::Read(entry, read) => (entry, read),
+            Probe::Absent => return None,
+            Probe::Dirty => self.locked(op, |dirty| {
+                self.lookup_locked(op, dirty, hash, key, Slow::Delete)
+            })?,
+        };
+        let removed = entry.delete(guard);
+        if removed.is_some() {
+            read.add_len(-1);
+        }
+        Self::hand_back(op, removed)
+    }
+
+    /// Go's `CompareAndSwap`. `V::eq` runs outside the lock (Go runs it under the lock).
+    pub(crate) fn compare_and_swap_in<Q>(
+        &self,
+        op: &MapOp<'_, K, V>,
+        hash: u64,
+        key: &Q,
+        current: &V,
+        new: V,
+    ) -> Result<Arc<V>, V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+        V: PartialEq,
+    {
+        let guard = op.guard();
+        let entry = match self.probe_read(guard, hash, key, Slow::Compare) {
+            Probe::Read(entry, _) => Some(entry),
+            Probe::Absent => None,
+            Probe::Dirty => self
+                .locked(op, |dirty| {
+                    self.lookup_locked(op, dirty, hash, key, Slow::Compare)
+                })
+                .map(|(entry, _)| entry),
+        };
+        let Some(entry) = entry else { return Err(new) };
+        match entry.compare_and_swap(guard, current, Arc::new(new)) {
+            Ok(previous) => Ok(Self::hand_back(op, Some(previous)).expect("a value")),
+            Err(new) => Err(crate::entry::unwrap_unpublished(new)),
+        }
+    }
+
+    /// Go's `CompareAndDelete`.
+    pub(crate) fn compare_and_remove_in<Q>(
+        &self,
+        op: &MapOp<'_, K, V>,
+        hash: u64,
+        key: &Q,
+        current: &V,
+    ) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+        V: PartialEq,
+    {
+        let guard = op.guard();
+        let (entry, read) = match self.probe_read(guard, hash, key, Slow::Load) {
+            Probe::Read(entry, read) => (entry, read),
+            Probe::Absent => return None,
+            Probe::Dirty => self.locked(op, |dirty| {
+                self.lookup_locked(op, dirty, hash, key, Slow::Load)
+            })?,
+        };
+        let removed = entry.compare_and_delete(guard, current);
+        if removed.is_some() {
+            read.add_len(-1);
+        }
+        Self::hand_back(op, removed)
+    }
+
+    /// Go's `Store`/`Swap`.
+    pub(crate) fn insert_in(
+        &self,
+        op: &MapOp<'_, K, V>,
+        hash: u64,
+        key: K,
+        value: V,
+    ) -> Option<Arc<V>> {
+        let guard = op.guard();
+        let value = Arc::new(value);
+        let read = self.read.load(guard);
+        let value = match read.table.find(hash, &key) {
+            Some(entry) => match entry.try_swap(guard, value) {
+                Ok(previous) => {
+                    if previous.is_none() {
+                        read.add_len(1);
+                    }
+                    // The key's `Drop` is user code: before the return value is built (a panic
+                    // in a later `Drop` would leak it, rust-lang/rust#47949).
+                    drop(key);
+                    return Self::hand_back(op, previous);
+                }
+                Err(value) => value,
+            },
+            None => value,
+        };
+        let (previous, unused_key) = self.locked(op, |dirty| {
+            let read = self.read.load(guard);
+            let (previous, unused_key) = if let Some(entry) = read.table.find(hash, &key) {
+                dirty.relink_locked(guard, entry);
+                (entry.swap_locked(value), Some(key))
+            } else if let Some(entry) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
+                (entry.swap_locked(value), Some(key))
+            } else {
+                self.insert_new_locked(guard, read, dirty, hash, key, value);
+                (None, None)
+            };
+            if previous.is_none() {
+                read.add_len(1);
+            }
+            (previous, unused_key)
+        });
+        drop(unused_key); // after the lock: user code
+        Self::hand_back(op, previous)
+    }
+
+    /// Go's `LoadOrStore`: `Ok(stored)` or `Err((existing, offered))`.
+    pub(crate) fn try_insert_in<'g>(
+        &self,
+        op: &'g MapOp<'_, K, V>,
+        hash: u64,
+        key: K,
+        value: V,
+    ) -> Result<&'g V, (&'g V, V)> {
+        let guard = op.guard();
+        let read = self.read.load(guard);
+        let value = match read.table.find(hash, &key) {
+            Some(entry) => match entry.try_load_or_store(guard, value) {
+                LoadOrStore::Stored(stored) => {
+                    read.add_len(1);
+                    drop(key); // before the return value: see `insert_in`
+                    return Ok(stored);
+                }
+                LoadOrStore::Loaded(existing, value) => {
+                    drop(key);
+                    return Err((existing, value));
+                }
+                LoadOrStore::Expunged(value) => value,
+            },
+            None => value,
+        };
+        let (outcome, unused_key) = self.locked(op, |dirty| {
+            let read = self.read.load(guard);
+            let (outcome, unused_key) = if let Some(entry) = read.table.find(hash, &key) {
+                dirty.relink_locked(guard, entry);
+                (entry.try_load_or_store(guard, value), Some(key))
+            } else if let Some(entry) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
+                let entry = protect(guard, entry);
+                let outcome = entry.try_load_or_store(guard, value);
+                miss_locked(&self.read, dirty, self.config.promotion, op);
+                (outcome, Some(key))
+            } else {
+                let value = Arc::new(value);
+                let stored: *const V = Arc::as_ptr(&value);
+                self.insert_new_locked(guard, read, dirty, hash, key, value);
+                // SAFETY: `stored` was just published in a new entry of the dirty map; it is
+                // retired, never dropped, when it leaves the map (see `slot.rs`), so it lives at
+                // least as long as the guard.
+                (LoadOrStore::Stored(unsafe { &*stored }), None)
+            };
+            if let LoadOrStore::Stored(_) = outcome {
+                read.add_len(1);
+            }
+            (outcome, unused_key)
+        });
+        drop(unused_key); // after the lock: user code
+        match outcome {
+            LoadOrStore::Stored(stored) => Ok(stored),
+            LoadOrStore::Loaded(existing, value) => Err((existing, value)),
+            LoadOrStore::Expunged(_) => unreachable!("unexpunged under the lock"),
+        }
+    }
+
+    /// Adds a key that is in neither map. Caller holds the lock.
+    fn insert_new_locked(
+        &self,
+        guard: &Guard<'_>,
+        read: &ReadOnly<K, V>,
+        dirty: &mut Dirty<K, V>,
+        hash: u64,
+        key: K,
+        value: Arc<V>,
+    ) {
+        if !read.amended() {
+            // The first new key since a promotion: build the dirty map, then mark the read map
+            // amended (Go's invariant: amended ⇔ the dirty map has keys the read map lacks).
+            dirty.rebuild_locked(guard, read, self.config.capacity);
+            read.set_amended_locked();
+        }
+        read.note_new_key_locked(hash);
+        dirty
+            .table
+            .as_mut()
+            .expect("invariant: amended implies a dirty map")
+            .push_unique(Arc::new(Entry::new(hash, key, value)));
+    }
+
+    /// Go's `Clear`.
+    pub(crate) fn clear_in(&self, op: &MapOp<'_, K, V>) {
+        let read = self.read.load(op.guard());
+        if read.table.is_empty() && !read.amended() {
+            return;
+        }
+        self.locked(op, |dirty| {
+            op.retire(Garbage::Read(self.read.swap_locked(ReadOnly::empty())));
+            if let Some(table) = dirty.table.take() {
+                op.retire(Garbage::Table(table));
+            }
+            // Don't promote the cleared dirty map right away (Go's comment).
+            dirty.misses = 0;
+        });
+    }
+}

@@ -1,0 +1,317 @@
+//! When keys and values are dropped (issue 8, item 5), keys that are not `Clone`, and pinned
+//! read sessions.
+//!
+//! The contract: with no concurrent reader, a removed, replaced or cleared value is dropped
+//! before the call that removed it returns (once the caller's own handle, if any, is gone);
+//! with readers, no later than when the last guard or `Ref` that could see it is released. Keys
+//! likewise, once no table holds their entry.
+
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread;
+use syncmap_core::{Promotion, SyncMap};
+
+/// Counts live instances of whatever holds one.
+#[derive(Default, Debug)]
+struct Live(AtomicIsize);
+
+impl Live {
+    fn now(&self) -> isize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A value that counts itself.
+struct Val {
+    v: u32,
+    live: Arc<Live>,
+}
+
+impl Val {
+    fn new(v: u32, live: &Arc<Live>) -> Self {
+        live.0.fetch_add(1, Ordering::SeqCst);
+        Val {
+            v,
+            live: Arc::clone(live),
+        }
+    }
+}
+
+impl Drop for Val {
+    fn drop(&mut self) {
+        assert!(
+            self.live.0.fetch_sub(1, Ordering::SeqCst) > 0,
+            "dropped twice"
+        );
+    }
+}
+
+impl PartialEq for Val {
+    fn eq(&self, other: &Self) -> bool {
+        self.v == other.v
+    }
+}
+
+/// A key that counts itself and is deliberately not `Clone`.
+#[derive(Hash, PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct Key {
+    k: u32,
+    #[allow(dead_code)]
+    token: Token,
+}
+
+#[derive(Debug)]
+struct Token(Arc<Live>);
+
+impl std::hash::Hash for Token {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+impl PartialEq for Token {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for Token {}
+impl PartialOrd for Token {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Token {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+impl Drop for Token {
+    fn drop(&mut self) {
+        assert!(
+            self.0 .0.fetch_sub(1, Ordering::SeqCst) > 0,
+            "key dropped twice"
+        );
+    }
+}
+
+fn key(k: u32, live: &Arc<Live>) -> Key {
+    live.0.fetch_add(1, Ordering::SeqCst);
+    Key {
+        k,
+        token: Token(Arc::clone(live)),
+    }
+}
+
+/// A map whose keys `0..n` are in the read map (promoted), built by this thread.
+fn promoted(n: u32, keys: &Arc<Live>, values: &Arc<Live>) -> SyncMap<Key, Val> {
+    let map = SyncMap::new();
+    for k in 0..n {
+        map.insert(key(k, keys), Val::new(k, values));
+    }
+    for k in 0..n {
+        assert!(map.get(&key(k, keys)).is_some());
+    }
+    assert_eq!(map.stats().dirty_len, None, "everything promoted");
+    map
+}
+
+#[test]
+fn keys_need_not_be_clone() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    {
+        let map = promoted(8, &keys, &values);
+        assert!(map
+            .try_insert(key(20, &keys), Val::new(20, &values))
+            .is_ok());
+        assert_eq!(map.get(&key(20, &keys)).map(|v| v.v), Some(20));
+        assert!(map
+            .compare_and_swap(&key(1, &keys), &Val::new(1, &values), Val::new(11, &values))
+            .is_ok());
+        assert!(map
+            .compare_and_remove(&key(2, &keys), &Val::new(2, &values))
+            .is_some());
+        map.retain(|k, _| k.k != 3);
+        let mut seen: Vec<u32> = map.pin().iter().map(|(k, _)| k.k).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, [0, 1, 4, 5, 6, 7, 20]);
+        let mut walked = 0;
+        let _ = map.for_each(|_, _| {
+            walked += 1;
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+        assert_eq!(walked, 7);
+        assert_eq!(map.len(), 7);
+    }
+    assert_eq!((keys.now(), values.now()), (0, 0));
+}
+
+#[test]
+fn with_no_reader_a_value_is_dropped_before_the_call_returns() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map = promoted(4, &keys, &values);
+    assert_eq!(values.now(), 4);
+    drop(map.insert(key(0, &keys), Val::new(100, &values))); // replace, lock-free
+    assert_eq!(values.now(), 4);
+    drop(map.remove(&key(1, &keys))); // remove, lock-free
+    assert_eq!(values.now(), 3);
+    drop(map.compare_and_swap(
+        &key(2, &keys),
+        &Val::new(2, &values),
+        Val::new(102, &values),
+    ));
+    assert_eq!(values.now(), 3);
+    map.retain(|k, _| k.k != 3);
+    assert_eq!(values.now(), 2);
+    // A value the caller still holds lives exactly as long as the caller's handle.
+    let kept = map.remove(&key(0, &keys)).expect("present");
+    assert_eq!(values.now(), 2);
+    drop(kept);
+    assert_eq!(values.now(), 1);
+    map.clear();
+    assert_eq!(
+        (keys.now(), values.now()),
+        (0, 0),
+        "clear drops every key and value"
+    );
+    assert_eq!(map.stats().retired_pending, 0);
+}
+
+#[test]
+fn a_dirty_only_key_is_dropped_when_removed() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map = promoted(2, &keys, &values);
+    map.insert(key(9, &keys), Val::new(9, &values)); // only in the dirty map
+    assert_eq!(keys.now(), 3);
+    drop(map.remove(&key(9, &keys)));
+    assert_eq!(
+        (keys.now(), values.now()),
+        (2, 2),
+        "its entry, key and value are gone"
+    );
+}
+
+#[test]
+fn a_held_ref_delays_the_drop_until_it_is_released() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map = promoted(2, &keys, &values);
+    let held = map.get(&key(0, &keys)).expect("present");
+    drop(map.insert(key(0, &keys), Val::new(50, &values)));
+    drop(map.remove(&key(1, &keys)));
+    assert_eq!(held.v, 0, "the Ref still reads the old value");
+    assert_eq!(
+        values.now(),
+        3,
+        "replaced and removed values wait for the Ref"
+    );
+    assert_eq!(map.stats().retired_pending, 2);
+    drop(held);
+    assert_eq!(values.now(), 1, "the last reader out dropped both");
+    assert_eq!(map.stats().retired_pending, 0);
+}
+
+#[test]
+fn a_pinned_session_delays_drops_and_reads_consistently() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map = promoted(3, &keys, &values);
+    {
+        let pinned = map.pin();
+        let before = pinned.get(&key(1, &keys)).expect("present");
+        drop(map.insert(key(1, &keys), Val::new(10, &values)));
+        assert_eq!(before.v, 1);
+        assert_eq!(pinned.get(&key(1, &keys)).map(|v| v.v), Some(10));
+        assert!(pinned.contains_key(&key(2, &keys)));
+        assert_eq!(values.now(), 4);
+    }
+    assert_eq!(values.now(), 3);
+}
+
+#[test]
+fn another_threads_idle_reads_do_not_delay_drops() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map = promoted(2, &keys, &values);
+    let (go, wait) = mpsc::channel::<()>();
+    let (done, finished) = mpsc::channel::<()>();
+    let (map, keys) = (&map, &keys);
+    thread::scope(|s| {
+        s.spawn(move || {
+            // Registers with the map, then sits outside any guard.
+            assert_eq!(map.get(&key(0, keys)).map(|v| v.v), Some(0));
+            done.send(()).unwrap();
+            wait.recv().unwrap();
+        });
+        finished.recv().unwrap();
+        drop(map.insert(key(0, keys), Val::new(7, &values)));
+        assert_eq!(
+            values.now(),
+            2,
+            "no reader inside: dropped before insert returned"
+        );
+        go.send(()).unwrap();
+    });
+}
+
+#[test]
+fn another_threads_ref_delays_the_drop_until_that_thread_releases_it() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map = promoted(2, &keys, &values);
+    let (go, wait) = mpsc::channel::<()>();
+    let (held, holding) = mpsc::channel::<()>();
+    thread::scope(|s| {
+        let (map, keys) = (&map, &keys);
+        let reader = s.spawn(move || {
+            let r = map.get(&key(0, keys)).expect("present");
+            held.send(()).unwrap();
+            wait.recv().unwrap();
+            let v = r.v;
+            drop(r); // the last reader out reclaims
+            v
+        });
+        holding.recv().unwrap();
+        drop(map.insert(key(0, keys), Val::new(7, &values)));
+        assert_eq!(
+            values.now(),
+            3,
+            "the other thread's Ref keeps the old value"
+        );
+        go.send(()).unwrap();
+        assert_eq!(reader.join().unwrap(), 0);
+        assert_eq!(values.now(), 2, "dropped when the Ref was released");
+    });
+    assert_eq!(map.stats().retired_pending, 0);
+}
+
+#[test]
+fn concurrent_readers_and_writers_drop_everything_exactly_once() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    {
+        let map: SyncMap<Key, Val> = SyncMap::builder()
+            .promotion(Promotion::AfterMisses(4))
+            .build();
+        thread::scope(|s| {
+            for t in 0..4_u32 {
+                let (map, keys, values) = (&map, &keys, &values);
+                s.spawn(move || {
+                    for i in 0..2_000_u32 {
+                        let k = (i * 7 + t) % 64;
+                        match i % 5 {
+                            0 | 1 => drop(map.insert(key(k, keys), Val::new(i, values))),
+                            2 => drop(map.remove(&key(k, keys))),
+                            3 => {
+                                if let Some(r) = map.get(&key(k, keys)) {
+                                    assert!(r.v < 2_000);
+                                }
+                            }
+                            _ => {
+                                let pinned = map.pin();
+                                let n = pinned.iter().filter(|(_, v)| v.v < 2_000).count();
+                                assert!(n <= 64);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        // Every thread has finished: nothing may still wait for a reader.
+        assert_eq!(map.stats().retired_pending, 0);
+        assert_eq!(values.now() as usize, map.len());
+    }
+    assert_eq!((keys.now(), values.now()), (0, 0));
+}

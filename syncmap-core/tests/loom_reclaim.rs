@@ -1,0 +1,170 @@
+//! Loom models of the reclamation protocol (`src/reclaim.rs`), run through the map itself so
+//! that what is checked is the shipped code.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p syncmap-core
+//! --release --test loom_reclaim`. Under loom both barriers are `SeqCst` fences (the
+//! `membarrier2` crate's loom mode). Each value keeps its contents in a loom `UnsafeCell`: a
+//! reader reads it through its guard and the value's `Drop` writes it, so if the reclaimer ever
+//! dropped a value that a reader could still be reading, loom reports the two accesses as a data
+//! race. Every model also counts live values: none leaks, none is dropped twice, and garbage is
+//! dropped by the time the operations that could see it have returned (deterministic drops).
+//!
+//! **Shown to fail:** built with `--cfg syncmap_mutant="no_heavy_barrier"` (the writer's heavy
+//! barrier removed), `reader_racing_replace` fails with loom's "Causality violation: Concurrent
+//! read and write accesses to `UnsafeCell`": the writer's scan misses the reader's epoch store
+//! and drops the value while the reader still reads it. (In that build the model skips its
+//! drop-promptness check, which the mutant also fails, so that the use-after-free is what is
+//! reported; `.ci/correctness.sh` runs it and requires that message.)
+#![cfg(loom)]
+
+use loom::cell::UnsafeCell;
+use loom::sync::Arc;
+use loom::thread;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::BuildHasherDefault;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use syncmap_core::SyncMap;
+
+type Map = SyncMap<u32, Val, BuildHasherDefault<DefaultHasher>>;
+
+/// A value whose contents loom tracks, and which counts its live copies.
+struct Val {
+    contents: UnsafeCell<u32>,
+    live: std::sync::Arc<AtomicIsize>,
+}
+
+// SAFETY (test): the contents are written only by `Drop`, which has `&mut self`; everything
+// else reads them. Loom checks exactly that those accesses never race.
+unsafe impl Sync for Val {}
+
+impl Val {
+    fn new(v: u32, live: &std::sync::Arc<AtomicIsize>) -> Self {
+        live.fetch_add(1, Ordering::SeqCst);
+        Val {
+            contents: UnsafeCell::new(v),
+            live: live.clone(),
+        }
+    }
+
+    fn read(&self) -> u32 {
+        // SAFETY (test): a shared read; loom reports it if it races with the drop's write.
+        self.contents.with(|p| unsafe { *p })
+    }
+}
+
+impl Drop for Val {
+    fn drop(&mut self) {
+        // SAFETY (test): `&mut self`; loom checks no reader is concurrently inside `read`.
+        self.contents.with_mut(|p| unsafe { *p = u32::MAX });
+        assert!(
+            self.live.fetch_sub(1, Ordering::SeqCst) > 0,
+            "dropped twice"
+        );
+    }
+}
+
+fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
+        builder.preemption_bound = None;
+    }
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c2 = count.clone();
+    builder.check(move || {
+        c2.fetch_add(1, Ordering::Relaxed);
+        f()
+    });
+    println!(
+        "loom model {name}: {} executions",
+        count.load(Ordering::Relaxed)
+    );
+}
+
+/// A map holding key 1 in its read map, used by two threads (so it is shared).
+fn shared_map(live: &std::sync::Arc<AtomicIsize>) -> Arc<Map> {
+    let map = Arc::new(Map::default());
+    map.insert(1, Val::new(1, live));
+    assert!(map.get(&1).is_some()); // promotes: key 1 is in the read map
+    let other = map.clone();
+    thread::spawn(move || drop(other.get(&1))).join().unwrap(); // a second thread registers
+    map
+}
+
+/// Invariants 1 and 2: a lock-free reader racing a lock-free replacement never sees its value
+/// dropped under it, and once both have returned the old value is gone.
+#[test]
+fn reader_racing_replace() {
+    model("reader_racing_replace", || {
+        let live = std::sync::Arc::new(AtomicIsize::new(0));
+        let map = shared_map(&live);
+        let reader = {
+            let map = map.clone();
+            thread::spawn(move || map.with(&1, Val::read))
+        };
+        drop(map.insert(1, Val::new(2, &live)));
+        let seen = reader.join().unwrap();
+        assert!(matches!(seen, Some(1 | 2)), "reader saw {seen:?}");
+        if !cfg!(syncmap_mutant = "no_heavy_barrier") {
+            assert_eq!(
+                live.load(Ordering::SeqCst),
+                1,
+                "the replaced value was not dropped"
+            );
+        }
+        drop(map);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+    });
+}
+
+/// Invariant 3: a reader holding a `Ref` across the replacement defers the drop, and the last
+/// reader out drops it: by the time both threads are done, nothing is pending.
+#[test]
+fn held_ref_defers_the_drop_to_the_last_reader_out() {
+    model("held_ref_defers_the_drop_to_the_last_reader_out", || {
+        let live = std::sync::Arc::new(AtomicIsize::new(0));
+        let map = shared_map(&live);
+        let reader = {
+            let map = map.clone();
+            thread::spawn(move || {
+                // `None` if the removal came first.
+                let held = map.get(&1)?;
+                let first = held.read();
+                thread::yield_now();
+                assert_eq!(held.read(), first, "a held value changed under its Ref");
+                Some(first)
+            })
+        };
+        drop(map.remove(&1));
+        let seen = reader.join().unwrap();
+        assert!(matches!(seen, None | Some(1)), "reader saw {seen:?}");
+        assert_eq!(
+            live.load(Ordering::SeqCst),
+            0,
+            "the removed value was not dropped"
+        );
+        assert_eq!(map.stats().retired_pending, 0);
+    });
+}
+
+/// Invariant 4: the map's first user replaces a value with no barrier while a second thread
+/// uses the map for the first time; the newcomer either registers in time to be seen or reads
+/// the new value.
+#[test]
+fn newcomer_racing_owner_replace() {
+    model("newcomer_racing_owner_replace", || {
+        let live = std::sync::Arc::new(AtomicIsize::new(0));
+        let map = Arc::new(Map::default());
+        map.insert(1, Val::new(1, &live));
+        assert!(map.get(&1).is_some()); // promotes; this thread is the map's owner
+        let newcomer = {
+            let map = map.clone();
+            thread::spawn(move || map.with(&1, Val::read))
+        };
+        drop(map.insert(1, Val::new(2, &live)));
+        let seen = newcomer.join().unwrap();
+        assert!(matches!(seen, Some(1 | 2)), "newcomer saw {seen:?}");
+        assert_eq!(live.load(Ordering::SeqCst), 1);
+        drop(map);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+    });
+}
