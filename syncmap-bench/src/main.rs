@@ -8,9 +8,12 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::Duration;
-use syncmap_bench::maps::{BenchMap, Dash, Hasher, MutexMap, Ours, Papaya, RwLockMap, SccIndex};
+use syncmap_bench::maps::{
+    BenchMap, Dash, Hasher, MutexMap, Ours, OursBatched, Papaya, RwLockMap, SccIndex,
+};
 use syncmap_bench::report::{svg, Table};
 use syncmap_bench::{go, memory, mixes, pathology, timing};
+use syncmap_core::SyncMap;
 
 #[global_allocator]
 static ALLOC: memory::CountingAlloc = memory::CountingAlloc;
@@ -37,6 +40,7 @@ macro_rules! each_map {
     ($s:ty, $f:ident ( $($arg:expr),* )) => {
         vec![
             $f::<Ours<$s>>($($arg),*),
+            $f::<OursBatched<$s>>($($arg),*),
             $f::<RwLockMap<$s>>($($arg),*),
             $f::<MutexMap<$s>>($($arg),*),
             $f::<Dash<$s>>($($arg),*),
@@ -60,6 +64,7 @@ macro_rules! each_map_opt {
     ($s:ty, $f:ident ( $($arg:expr),* )) => {
         vec![
             if wanted::<Ours<$s>>() { $f::<Ours<$s>>($($arg),*) } else { None },
+            if wanted::<OursBatched<$s>>() { $f::<OursBatched<$s>>($($arg),*) } else { None },
             if wanted::<RwLockMap<$s>>() { $f::<RwLockMap<$s>>($($arg),*) } else { None },
             if wanted::<MutexMap<$s>>() { $f::<MutexMap<$s>>($($arg),*) } else { None },
             if wanted::<Dash<$s>>() { $f::<Dash<$s>>($($arg),*) } else { None },
@@ -148,7 +153,9 @@ fn read_hit_one<M: BenchMap>(threads: usize, benchtime: Duration) -> Option<f64>
     ))
 }
 
-fn read_hit_plain<S: Hasher>(benchtime: Duration) -> f64 {
+/// The limit: an unsynchronized `HashMap::get` (shared read-only between threads). The key goes
+/// through `black_box`, so each iteration is one real lookup the compiler cannot hoist or fold.
+fn read_hit_plain<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
     let make = || {
         let mut m: std::collections::HashMap<u64, u64, S> = Default::default();
         for i in 0..1024 {
@@ -156,11 +163,129 @@ fn read_hit_plain<S: Hasher>(benchtime: Duration) -> f64 {
         }
         m
     };
-    timing::go_style(&make, 1, benchtime, &|m, i, n| {
+    timing::go_style(&make, threads, benchtime, &|m, i, n| {
         for i in i..i + n {
-            black_box(m.get(&(i & 1023)).copied());
+            black_box(m.get(&black_box(i & 1023)).copied());
         }
     })
+}
+
+/// `SyncMap` through one `pin()` session per thread's batch: the guard is paid once.
+fn read_hit_pinned<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
+    let make = || {
+        let m: SyncMap<u64, u64, S> = SyncMap::with_hasher(S::default());
+        for i in 0..1024 {
+            m.insert(i, i);
+        }
+        for i in 0..2048 {
+            black_box(m.get(&(i % 1024)).map(|v| *v));
+        }
+        m
+    };
+    timing::go_style(&make, threads, benchtime, &|m, i, n| {
+        let pinned = m.pin();
+        for i in i..i + n {
+            black_box(pinned.get(&(i & 1023)).copied());
+        }
+    })
+}
+
+/// A full walk of 1,024 entries, per walk.
+fn range_one<M: BenchMap>(threads: usize, benchtime: Duration) -> Option<f64> {
+    let make = || {
+        let m = M::new();
+        for i in 0..1024 {
+            m.store(i, i);
+        }
+        for i in 0..2048 {
+            black_box(m.load(i % 1024));
+        }
+        m
+    };
+    Some(timing::go_style(
+        &make,
+        threads,
+        benchtime,
+        &|m: &M, _, n| {
+            for _ in 0..n {
+                let mut sum = 0_u64;
+                m.range(|k, v| {
+                    sum = sum.wrapping_add(k ^ v);
+                    true
+                });
+                black_box(sum);
+            }
+        },
+    ))
+}
+
+fn range_plain<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
+    let make = || {
+        let mut m: std::collections::HashMap<u64, u64, S> = Default::default();
+        for i in 0..1024 {
+            m.insert(i, i);
+        }
+        m
+    };
+    timing::go_style(&make, threads, benchtime, &|m, _, n| {
+        for _ in 0..n {
+            let mut sum = 0_u64;
+            for (k, v) in black_box(m) {
+                sum = sum.wrapping_add(k ^ v);
+            }
+            black_box(sum);
+        }
+    })
+}
+
+fn range_pinned<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
+    let make = || {
+        let m: SyncMap<u64, u64, S> = SyncMap::with_hasher(S::default());
+        for i in 0..1024 {
+            m.insert(i, i);
+        }
+        for i in 0..2048 {
+            black_box(m.get(&(i % 1024)).map(|v| *v));
+        }
+        m
+    };
+    timing::go_style(&make, threads, benchtime, &|m, _, n| {
+        for _ in 0..n {
+            let mut sum = 0_u64;
+            for (k, v) in m.pin().iter() {
+                sum = sum.wrapping_add(k ^ v);
+            }
+            black_box(sum);
+        }
+    })
+}
+
+fn range_section<S: Hasher>(opts: &Options, table: &mut Table) {
+    for &threads in &opts.threads {
+        let mut best: Vec<Option<f64>> = Vec::new();
+        for _round in 0..2 {
+            let mut row = each_map_opt!(S, range_one(threads, opts.benchtime));
+            row.insert(1, Some(range_pinned::<S>(threads, opts.benchtime)));
+            row.insert(2, Some(range_plain::<S>(threads, opts.benchtime)));
+            keep_best(&mut best, row);
+        }
+        eprintln!("range {} t={threads}: {best:.1?}", S::NAME);
+        table
+            .rows
+            .push((format!("{} hasher, {threads} thread(s)", S::NAME), best));
+    }
+}
+
+fn keep_best(best: &mut Vec<Option<f64>>, row: Vec<Option<f64>>) {
+    if best.is_empty() {
+        *best = row;
+    } else {
+        for (b, r) in best.iter_mut().zip(row) {
+            if let (Some(b), Some(r)) = (b.as_mut(), r) {
+                *b = b.min(r);
+            }
+        }
+    }
 }
 
 fn read_section<S: Hasher>(opts: &Options, table: &mut Table) {
@@ -169,21 +294,9 @@ fn read_section<S: Hasher>(opts: &Options, table: &mut Table) {
         let mut best: Vec<Option<f64>> = Vec::new();
         for _round in 0..2 {
             let mut row = each_map_opt!(S, read_hit_one(threads, opts.benchtime));
-            let plain = if threads == 1 {
-                Some(read_hit_plain::<S>(opts.benchtime))
-            } else {
-                None
-            };
-            row.insert(1, plain);
-            if best.is_empty() {
-                best = row;
-            } else {
-                for (b, r) in best.iter_mut().zip(row) {
-                    if let (Some(b), Some(r)) = (b.as_mut(), r) {
-                        *b = b.min(r);
-                    }
-                }
-            }
+            row.insert(1, Some(read_hit_pinned::<S>(threads, opts.benchtime)));
+            row.insert(2, Some(read_hit_plain::<S>(threads, opts.benchtime)));
+            keep_best(&mut best, row);
         }
         eprintln!("read hit {} t={threads}: {best:.2?}", S::NAME);
         table
@@ -364,18 +477,29 @@ fn main() {
     let mut tables: Vec<Table> = Vec::new();
     if opts.wants("read") {
         let mut columns = names::<Std>();
-        columns.insert(1, "HashMap::get (no lock)".into());
+        columns.insert(1, "SyncMap via pin()".into());
+        columns.insert(2, "HashMap::get (no lock)".into());
         let mut table = Table {
             title: "Read hit: Load of a present key, 1024 keys (best of 2 interleaved rounds)"
                 .into(),
             unit: "ns/op",
             higher_is_better: false,
-            columns,
+            columns: columns.clone(),
             rows: Vec::new(),
         };
         read_section::<Std>(&opts, &mut table);
         read_section::<Fold>(&opts, &mut table);
         tables.push(table);
+        let mut range = Table {
+            title: "Range: a full walk of 1,024 entries (best of 2 interleaved rounds)".into(),
+            unit: "ns/walk",
+            higher_is_better: false,
+            columns,
+            rows: Vec::new(),
+        };
+        range_section::<Std>(&opts, &mut range);
+        range_section::<Fold>(&opts, &mut range);
+        tables.push(range);
     }
     if opts.wants("go") {
         tables.extend(go_section::<Fold>(&opts, &go_figures));

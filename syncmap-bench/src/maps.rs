@@ -117,6 +117,56 @@ impl<S: Hasher> BenchMap for Ours<S> {
     }
 }
 
+/// `syncmap_core::SyncMap` built with `Reclaim::Batched(64)`: one barrier per 64 retired
+/// values instead of one per removing write.
+pub struct OursBatched<S>(pub Ours<S>);
+
+impl<S: Hasher> BenchMap for OursBatched<S> {
+    const NAME: &'static str = "SyncMap batched";
+    fn new() -> Self {
+        OursBatched(Ours(
+            SyncMap::builder()
+                .hasher(S::default())
+                .reclaim(syncmap_core::Reclaim::Batched(64))
+                .build(),
+        ))
+    }
+    #[inline]
+    fn load(&self, k: u64) -> Option<u64> {
+        self.0.load(k)
+    }
+    #[inline]
+    fn store(&self, k: u64, v: u64) {
+        self.0.store(k, v);
+    }
+    #[inline]
+    fn load_or_store(&self, k: u64, v: u64) -> (u64, bool) {
+        self.0.load_or_store(k, v)
+    }
+    #[inline]
+    fn load_and_delete(&self, k: u64) -> Option<u64> {
+        self.0.load_and_delete(k)
+    }
+    #[inline]
+    fn swap(&self, k: u64, v: u64) -> Option<u64> {
+        self.0.swap(k, v)
+    }
+    #[inline]
+    fn compare_and_swap(&self, k: u64, old: u64, new: u64) -> bool {
+        self.0.compare_and_swap(k, old, new)
+    }
+    #[inline]
+    fn compare_and_delete(&self, k: u64, old: u64) -> bool {
+        self.0.compare_and_delete(k, old)
+    }
+    fn range(&self, f: impl FnMut(u64, u64) -> bool) {
+        self.0.range(f);
+    }
+    fn clear(&self) {
+        self.0.clear();
+    }
+}
+
 macro_rules! locked_std_map {
     ($name:ident, $display:literal, $lock:ident, $read:ident, $write:ident) => {
         #[doc = concat!("`", $display, "`.")]

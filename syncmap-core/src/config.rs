@@ -39,11 +39,40 @@ impl Default for Promotion {
     }
 }
 
+/// When removed and replaced values (and keys) are dropped.
+///
+/// See the crate documentation's [Memory reclamation](crate#memory-reclamation) section.
+///
+/// ```
+/// use syncmap_core::{Reclaim, SyncMap};
+///
+/// // A write-heavy cache that does not need prompt drops: one barrier per 256 retired values.
+/// let cache: SyncMap<u64, Vec<u8>> = SyncMap::builder().reclaim(Reclaim::Batched(256)).build();
+/// cache.insert(1, vec![0; 16]);
+/// cache.insert(1, vec![1; 16]); // the first vector may live on until the next batch or flush
+/// cache.flush(); // now it is dropped (no reader holds it)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Reclaim {
+    /// Drop promptly (the default): with no concurrent reader, before the call that removed
+    /// the value returns; otherwise when the last reader that could see it is released. Costs
+    /// a process-wide barrier per removing write once several threads use the map.
+    #[default]
+    Eager,
+    /// Collect removed values and drop them in batches of (at least) this many, with one
+    /// barrier per batch, or at [`SyncMap::flush`](crate::SyncMap::flush) or when the map is
+    /// dropped. For write-heavy maps whose values need no prompt `Drop`. `0` and `1` mean
+    /// every retire flushes, like `Eager` without its wait for readers.
+    Batched(usize),
+}
+
 /// Settings shared by all operations of one map.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Config {
     pub(crate) capacity: usize,
     pub(crate) promotion: Promotion,
+    pub(crate) reclaim: Reclaim,
 }
 
 /// Builds a [`SyncMap`] with non-default settings.
@@ -73,6 +102,7 @@ impl<K, V> Builder<K, V, RandomState> {
             config: Config {
                 capacity: 0,
                 promotion: Promotion::default(),
+                reclaim: Reclaim::default(),
             },
             hasher: RandomState::new(),
             map: PhantomData,
@@ -99,6 +129,12 @@ impl<K, V, S> Builder<K, V, S> {
     /// The promotion rule; the default is Go's, [`Promotion::DirtyLen`].
     pub fn promotion(mut self, promotion: Promotion) -> Self {
         self.config.promotion = promotion;
+        self
+    }
+
+    /// When removed and replaced values are dropped; the default is [`Reclaim::Eager`].
+    pub fn reclaim(mut self, reclaim: Reclaim) -> Self {
+        self.config.reclaim = reclaim;
         self
     }
 

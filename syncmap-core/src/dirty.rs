@@ -103,6 +103,6 @@ pub(crate) enum Garbage<K, V> {
     Entry(Arc<Entry<K, V>>),
     /// A replaced read snapshot.
     Read(Box<ReadOnly<K, V>>),
-    /// A dirty table dropped by `clear`.
-    Table(Table<K, V>),
+    /// A dirty table dropped by `clear` (boxed, to keep every operation's garbage slot small).
+    Table(Box<Table<K, V>>),
 }

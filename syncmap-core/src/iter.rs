@@ -17,10 +17,12 @@ use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::iter::FusedIterator;
 use core::mem::ManuallyDrop;
+use core::ops::ControlFlow;
 use std::collections::hash_map::RandomState;
 
-/// An entry to visit, with the read map (and so the `len` generation) it belongs to.
-pub(crate) type Visit<'g, K, V> = (&'g Entry<K, V>, &'g ReadOnly<K, V>);
+/// A live entry being visited: the entry, its value (loaded during the walk) and the read map
+/// (and so the `len` generation) it belongs to.
+pub(crate) type Visit<'g, K, V> = (&'g Entry<K, V>, &'g V, &'g ReadOnly<K, V>);
 
 pub(crate) struct Cursor<'g, K, V> {
     read: &'g ReadOnly<K, V>,
@@ -41,8 +43,54 @@ impl<'g, K, V> Cursor<'g, K, V> {
         }
     }
 
-    /// The next entry to visit, with the read map it belongs to.
-    pub(crate) fn next_entry<S>(
+    /// Visits every remaining live entry with `visit` until it breaks: the internal-iteration
+    /// form of [`next_live`](Self::next_live), for `for_each` and `retain`, with a tight loop
+    /// over each read map's table (no batching: the per-entry instructions dominate there).
+    #[inline]
+    pub(crate) fn walk<S, B>(
+        mut self,
+        map: &SyncMap<K, V, S>,
+        op: &'g MapOp<'_, K, V>,
+        mut visit: impl FnMut(Visit<'g, K, V>) -> ControlFlow<B>,
+    ) -> ControlFlow<B>
+    where
+        K: Eq + Hash,
+        S: BuildHasher,
+    {
+        let guard = op.guard();
+        loop {
+            let read = self.read;
+            match self.walked {
+                None => {
+                    for entry in self.entries.by_ref() {
+                        if let Some(value) = entry.load(guard) {
+                            visit((entry, value, read))?;
+                        }
+                    }
+                }
+                Some(walked) => {
+                    for entry in self.entries.by_ref() {
+                        if walked.table.find(entry.hash, &entry.key).is_some() {
+                            continue;
+                        }
+                        if let Some(value) = entry.load(guard) {
+                            visit((entry, value, read))?;
+                        }
+                    }
+                }
+            }
+            if self.walked.is_some() || !self.read.amended() {
+                return ControlFlow::Continue(());
+            }
+            let promoted = map.promote_for_iteration(op);
+            self.walked = Some(core::mem::replace(&mut self.read, promoted));
+            self.entries = promoted.table.iter();
+        }
+    }
+
+    /// The next entry that has a value, with that value and the read map it belongs to.
+    #[inline]
+    pub(crate) fn next_live<S>(
         &mut self,
         map: &SyncMap<K, V, S>,
         op: &'g MapOp<'_, K, V>,
@@ -55,14 +103,16 @@ impl<'g, K, V> Cursor<'g, K, V> {
             if self.done {
                 return None;
             }
-            if let Some(entry) = self.entries.next() {
+            for entry in self.entries.by_ref() {
                 let seen = self
                     .walked
                     .is_some_and(|walked| walked.table.find(entry.hash, &entry.key).is_some());
-                if !seen {
-                    return Some((&**entry, self.read));
+                if seen {
+                    continue;
                 }
-                continue;
+                if let Some(value) = entry.load(op.guard()) {
+                    return Some((entry, value, self.read));
+                }
             }
             if self.walked.is_some() || !self.read.amended() {
                 self.done = true;
@@ -122,12 +172,10 @@ where
         crate::reclaim::finish(|| loop {
             // SAFETY: see `op_for_cursor`; the item returned is owned.
             let op = unsafe { op_for_cursor(&self.op) };
-            let (entry, _) = self.cursor.next_entry(self.map, op)?;
-            if let Some(value) = entry.load(self.op.guard()) {
-                // SAFETY: loaded under the iterator's guard, which is held.
-                let value = unsafe { crate::slot::share(value) };
-                return Some((entry.key.clone(), value));
-            }
+            let (entry, value, _) = self.cursor.next_live(self.map, op)?;
+            // SAFETY: loaded under the iterator's guard, which is held.
+            let value = unsafe { crate::slot::share(value) };
+            return Some((entry.key.clone(), value));
         })
     }
 }

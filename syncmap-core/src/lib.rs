@@ -180,7 +180,7 @@ mod table;
 mod testing;
 mod value;
 
-pub use config::{Builder, Promotion};
+pub use config::{Builder, Promotion, Reclaim};
 #[cfg(feature = "testing")]
 pub use entry::EntryState;
 pub use iter::Iter;

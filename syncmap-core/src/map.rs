@@ -1,10 +1,11 @@
 //! [`SyncMap`]: the public API over the read map, the dirty map and the entries.
 
-use crate::config::{Builder, Config, Promotion};
+use crate::config::{Builder, Config, Promotion, Reclaim};
 use crate::dirty::{Dirty, Garbage};
 use crate::iter::{Cursor, Iter};
 use crate::pin::Pinned;
 use crate::primitive::{Arc, Mutex};
+use crate::raw::NeedsLock;
 use crate::read::{ReadCell, ReadOnly};
 use crate::reclaim::Domain;
 use crate::stats::Stats;
@@ -97,6 +98,7 @@ impl<K, V, S> SyncMap<K, V, S> {
             Config {
                 capacity,
                 promotion: Promotion::default(),
+                reclaim: Reclaim::default(),
             },
             hash_builder,
         )
@@ -106,7 +108,10 @@ impl<K, V, S> SyncMap<K, V, S> {
         SyncMap {
             read: CachePadded::new(ReadCell::new(ReadOnly::empty())),
             dirty: CachePadded::new(Mutex::new(Dirty::new())),
-            domain: Domain::new(),
+            domain: Domain::new(match config.reclaim {
+                Reclaim::Eager => None,
+                Reclaim::Batched(n) => Some(n.max(1)),
+            }),
             hash_builder,
             config,
         }
@@ -165,6 +170,14 @@ impl<K, V, S> SyncMap<K, V, S> {
             )
         })
     }
+
+    /// Drops every removed or replaced value that no reader can still see: in
+    /// [`Reclaim::Batched`] mode, the values collected so far (one process-wide barrier); in
+    /// the default mode there is normally nothing to do. Values a held [`Ref`] (or pinned
+    /// session, or iterator) could still see are dropped when the last of those is released.
+    pub fn flush(&self) {
+        crate::reclaim::finish(|| self.domain.flush());
+    }
 }
 
 /// Lookups and removals.
@@ -188,22 +201,44 @@ where
     /// assert!(map.get("missing").is_none());
     /// ```
     #[doc(alias = "Load")]
-    #[inline]
+    #[inline(always)]
     pub fn get<Q>(&self, key: &Q) -> Option<Ref<'_, V>>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash(key);
-        let op = self.domain.begin();
-        match self.load(&op, hash, key).map(NonNull::from) {
-            // SAFETY: loaded under `op`'s guard, which `into_guard` keeps (or nests) for the Ref.
-            Some(value) => Some(unsafe { Ref::new(op.into_guard(), value) }),
-            None => {
-                drop(op);
+        // A hit in the read map needs only a bare guard, which the `Ref` keeps.
+        let guard = self.domain.enter();
+        let found = self
+            .load_read(&guard, hash, key)
+            .map(|v| v.map(NonNull::from));
+        match found {
+            // SAFETY: loaded under `guard`, which the Ref keeps.
+            Ok(Some(value)) => Some(unsafe { Ref::new(guard, value) }),
+            Ok(None) => {
+                drop(guard);
                 crate::reclaim::raise_deferred(None)
             }
+            Err(NeedsLock) => {
+                drop(guard);
+                self.get_slow(hash, key)
+            }
         }
+    }
+
+    #[cold]
+    fn get_slow<Q>(&self, hash: u64, key: &Q) -> Option<Ref<'_, V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        crate::reclaim::finish(|| {
+            let op = self.domain.begin();
+            let value = NonNull::from(self.load_slow(&op, hash, key)?);
+            // SAFETY: loaded under `op`'s guard, which `into_guard` keeps (or nests) for the Ref.
+            Some(unsafe { Ref::new(op.into_guard(), value) })
+        })
     }
 
     /// Returns an owned handle to the value of `key`, which may be kept as long as needed.
@@ -250,16 +285,28 @@ where
     /// map.insert(7, String::from("seven"));
     /// assert_eq!(map.with(&7, |s| s.len()), Some(5));
     /// ```
+    #[inline]
     pub fn with<Q, R>(&self, key: &Q, f: impl FnOnce(&V) -> R) -> Option<R>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash(key);
-        crate::reclaim::finish(|| {
-            let op = self.domain.begin();
-            self.load(&op, hash, key).map(f)
-        })
+        let guard = self.domain.enter();
+        match self.load_read(&guard, hash, key) {
+            Ok(found) => {
+                let result = found.map(f);
+                drop(guard);
+                crate::reclaim::raise_deferred(result)
+            }
+            Err(NeedsLock) => {
+                drop(guard);
+                crate::reclaim::finish(|| {
+                    let op = self.domain.begin();
+                    self.load_slow(&op, hash, key).map(f)
+                })
+            }
+        }
     }
 
     /// Whether `key` has a value. Same path and miss accounting as [`get`](Self::get).
@@ -404,13 +451,7 @@ where
     pub fn for_each<B>(&self, mut f: impl FnMut(&K, &V) -> ControlFlow<B>) -> ControlFlow<B> {
         crate::reclaim::finish(|| {
             let op = self.domain.begin();
-            let mut cursor = Cursor::new(self, &op);
-            while let Some((entry, _)) = cursor.next_entry(self, &op) {
-                if let Some(value) = entry.load(op.guard()) {
-                    f(&entry.key, value)?;
-                }
-            }
-            ControlFlow::Continue(())
+            Cursor::new(self, &op).walk(self, &op, |(entry, value, _)| f(&entry.key, value))
         })
     }
 
@@ -426,18 +467,16 @@ where
     pub fn retain(&self, mut f: impl FnMut(&K, &V) -> bool) {
         crate::reclaim::finish(|| {
             let op = self.domain.begin();
-            let mut cursor = Cursor::new(self, &op);
-            while let Some((entry, read)) = cursor.next_entry(self, &op) {
-                if let Some(value) = entry.load(op.guard()) {
-                    if !f(&entry.key, value) {
-                        let removed = entry.delete_if_same(op.guard(), value);
-                        if removed.is_some() {
-                            read.add_len(-1);
-                        }
-                        drop(Self::hand_back(&op, removed));
+            let _ = Cursor::new(self, &op).walk(self, &op, |(entry, value, read)| {
+                if !f(&entry.key, value) {
+                    let removed = entry.delete_if_same(op.guard(), value);
+                    if removed.is_some() {
+                        read.add_len(-1);
                     }
+                    drop(Self::hand_back(&op, removed));
                 }
-            }
+                ControlFlow::<()>::Continue(())
+            });
         })
     }
 

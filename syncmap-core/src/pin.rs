@@ -52,7 +52,7 @@ where
 {
     /// The value of `key` ([`SyncMap::get`]'s semantics and miss accounting).
     #[doc(alias = "Load")]
-    #[inline]
+    #[inline(always)]
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
@@ -111,12 +111,9 @@ where
     type Item = (&'p K, &'p V);
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let (entry, _): (&'p Entry<K, V>, _) = self.cursor.next_entry(self.map, self.op)?;
-            if let Some(value) = entry.load(self.op.guard()) {
-                return Some((&entry.key, value));
-            }
-        }
+        let (entry, value, _): (&'p Entry<K, V>, &'p V, _) =
+            self.cursor.next_live(self.map, self.op)?;
+        Some((&entry.key, value))
     }
 }
 

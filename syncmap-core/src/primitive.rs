@@ -27,7 +27,7 @@ pub(crate) use std::sync::{
     Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
-pub(crate) use std::thread_local;
+pub(crate) use std::{hint::spin_loop, thread_local};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
@@ -35,7 +35,7 @@ pub(crate) use loom::sync::{
     Mutex, MutexGuard,
 };
 #[cfg(loom)]
-pub(crate) use loom::thread_local;
+pub(crate) use loom::{hint::spin_loop, thread_local};
 
 #[cfg(loom)]
 struct Barriers {

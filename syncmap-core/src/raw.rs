@@ -12,7 +12,6 @@
 
 use crate::dirty::{Dirty, Garbage};
 use crate::entry::{Entry, LoadOrStore};
-use crate::iter::Visit;
 use crate::map::SyncMap;
 use crate::primitive::{Arc, MutexGuard};
 use crate::promote::{miss_locked, promote_locked};
@@ -37,6 +36,13 @@ pub(crate) enum Slow {
     /// rules out counts nothing.
     Compare,
 }
+
+/// An entry found by a lookup, with the read map (and so the `len` generation) it was found
+/// through.
+pub(crate) type Found<'g, K, V> = (&'g Entry<K, V>, &'g ReadOnly<K, V>);
+
+/// The lock-free path cannot answer: the dirty map must be consulted under the lock.
+pub(crate) struct NeedsLock;
 
 /// Outcome of [`SyncMap::probe_read`].
 pub(crate) enum Probe<'g, K, V> {
@@ -115,7 +121,7 @@ where
     }
 
     /// Go's fast path: the read map, lock-free; then whether the dirty map must be consulted.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn probe_read<'g, Q>(
         &self,
         guard: &'g Guard<'_>,
@@ -149,7 +155,7 @@ where
         hash: u64,
         key: &Q,
         slow: Slow,
-    ) -> Option<Visit<'g, K, V>>
+    ) -> Option<Found<'g, K, V>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -185,21 +191,44 @@ where
     }
 
     /// Go's `Load`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn load<'g, Q>(&self, op: &'g MapOp<'_, K, V>, hash: u64, key: &Q) -> Option<&'g V>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        match self.probe_read(op.guard(), hash, key, Slow::Load) {
-            Probe::Read(entry, _) => entry.load(op.guard()),
-            Probe::Absent => None,
-            Probe::Dirty => self.load_slow(op, hash, key),
+        self.load_read(op.guard(), hash, key)
+            .unwrap_or_else(|NeedsLock| self.load_slow(op, hash, key))
+    }
+
+    /// The lock-free part of Go's `Load`, under a bare guard (no operation is started, so a hit
+    /// costs only the guard): the answer, or `Err` if only the dirty map can tell.
+    #[inline(always)]
+    pub(crate) fn load_read<'g, Q>(
+        &self,
+        guard: &'g Guard<'_>,
+        hash: u64,
+        key: &Q,
+    ) -> Result<Option<&'g V>, NeedsLock>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        match self.probe_read(guard, hash, key, Slow::Load) {
+            Probe::Read(entry, _) => Ok(entry.load(guard)),
+            Probe::Absent => Ok(None),
+            Probe::Dirty => Err(NeedsLock),
         }
     }
 
+    /// Go's `Load` slow path (the lock, the dirty map, a miss).
     #[cold]
-    fn load_slow<'g, Q>(&self, op: &'g MapOp<'_, K, V>, hash: u64, key: &Q) -> Option<&'g V>
+    pub(crate) fn load_slow<'g, Q>(
+        &self,
+        op: &'g MapOp<'_, K, V>,
+        hash: u64,
+        key: &Q,
+    ) -> Option<&'g V>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -426,7 +455,7 @@ where
         self.locked(op, |dirty| {
             op.retire(Garbage::Read(self.read.swap_locked(ReadOnly::empty())));
             if let Some(table) = dirty.table.take() {
-                op.retire(Garbage::Table(table));
+                op.retire(Garbage::Table(Box::new(table)));
             }
             // Don't promote the cleared dirty map right away (Go's comment).
             dirty.misses = 0;

@@ -40,17 +40,20 @@
 //! model of this protocol (`tests/loom_reclaim.rs`) checks it.
 
 use crate::primitive::{
-    fence, heavy_barrier, light_barrier, thread_local, AtomicBool, AtomicPtr, AtomicU64,
+    fence, heavy_barrier, light_barrier, spin_loop, thread_local, AtomicBool, AtomicPtr, AtomicU64,
     AtomicUsize, Mutex, Ordering,
 };
 use core::cell::Cell;
 use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop};
-use core::ptr;
+use core::ptr::{self, NonNull};
 use crossbeam_utils::CachePadded;
 use std::any::Any;
 use std::collections::BinaryHeap;
 use std::panic::{self, AssertUnwindSafe};
+
+/// How many times an eager retire re-scans for readers seen inside before deferring.
+const SPINS: usize = if cfg!(loom) { 1 } else { 64 };
 
 /// A slot's epoch while its thread is outside every guard of the domain.
 const QUIET: u64 = 0;
@@ -63,29 +66,28 @@ pub(crate) struct Slot {
     /// The epoch the thread entered with, or [`QUIET`]. Written only by its thread, read by
     /// writers' scans.
     epoch: AtomicU64,
-    /// The thread's private state: see the `Sync` impl.
-    own: Cell<Own>,
+    /// How many guards the thread holds in this domain. Private to the thread: see the `Sync`
+    /// impl.
+    depth: Cell<usize>,
+    /// Whether the thread (or an earlier thread with the same index) has registered. Private.
+    seen: Cell<bool>,
+    /// Whether the current guards borrowed `index` (the thread's own was destroyed). Private.
+    temporary: Cell<bool>,
+    /// The thread index this slot belongs to.
+    index: usize,
 }
 
-/// The part of a slot only its thread touches.
-#[derive(Clone, Copy)]
-struct Own {
-    /// How many guards the thread holds in this domain.
-    depth: usize,
-    /// The epoch it entered with (a copy of `Slot::epoch`, without an atomic load).
-    entered: u64,
-    /// Whether the thread (or an earlier thread with the same index) has registered.
-    seen: bool,
-}
-
-// SAFETY: `own` is read and written only by the thread whose index the slot belongs to (enter,
-// leave and `retire` on that thread's own guard); at most one live thread holds an index, and an
-// index passes from one thread to the next through the `INDICES` mutex, which orders the
-// previous holder's accesses before the next one's. `epoch` is atomic.
+// SAFETY: the `Cell`s are read and written only by the thread whose index the slot belongs to
+// (enter, leave and `retire` on that thread's own guard); at most one live thread holds an
+// index, and an index passes from one thread to the next through the `INDICES` mutex, which
+// orders the previous holder's accesses before the next one's. `epoch` is atomic.
 unsafe impl Sync for Slot {}
 
 /// The domain state that does not depend on the garbage type.
 pub(crate) struct Core {
+    /// Unique for the life of the process (never reused, unlike addresses): the key of each
+    /// thread's `LAST` cache.
+    id: u64,
     epoch: CachePadded<AtomicU64>,
     /// The largest epoch among pending garbage, or 0 (invariant 3).
     pending_max: CachePadded<AtomicU64>,
@@ -96,78 +98,99 @@ pub(crate) struct Core {
     buckets: [AtomicPtr<CachePadded<Slot>>; BUCKETS],
     /// One more than the highest bucket allocated, so scans skip the empty tail.
     buckets_used: AtomicUsize,
+    /// `reclaim_erased::<G>` for the `Domain<G>` this core is the first field of: how a guard,
+    /// which knows only the core, reclaims pending garbage.
+    reclaim: unsafe fn(*const Core),
 }
 
-/// A domain whose garbage is of type `G`.
+/// A domain whose garbage is of type `G`. `repr(C)` with the core first, so that a pointer to
+/// the domain is also a pointer to its core (see `Core::reclaim`).
+#[repr(C)]
 pub(crate) struct Domain<G> {
     core: Core,
-    pending: Mutex<Vec<(u64, G)>>,
+    pending: Mutex<Pending<G>>,
+    /// `Some(n)`: batched mode (see [`Reclaim`](crate::Reclaim)).
+    batch: Option<usize>,
 }
 
-/// What a guard needs of its domain beyond [`Core`]: reclaiming pending garbage.
-trait Reclaim {
-    fn reclaim_pending(&self);
+/// Garbage waiting for readers, each item with the epoch it was retired at.
+struct Pending<G> {
+    /// Fenced (a heavy barrier came after its unlink): free once no reader's epoch is below.
+    fenced: Vec<(u64, G)>,
+    /// Batched mode only: not yet fenced, so no scan may free it.
+    unfenced: Vec<(u64, G)>,
 }
 
-impl<G> Reclaim for Domain<G> {
-    fn reclaim_pending(&self) {
-        Domain::reclaim_pending(self);
-    }
+/// # Safety
+///
+/// `core` must point to the `core` field of a live `Domain<G>`, with the provenance of a
+/// reference to the whole domain.
+unsafe fn reclaim_erased<G>(core: *const Core) {
+    // SAFETY: the caller's contract; `Domain` is `repr(C)` with `core` first.
+    let domain = unsafe { &*core.cast::<Domain<G>>() };
+    domain.reclaim_pending();
 }
 
 impl<G> Domain<G> {
-    pub(crate) fn new() -> Self {
+    /// A domain in eager mode (`batch: None`) or batched mode.
+    pub(crate) fn new(batch: Option<usize>) -> Self {
         Domain {
             core: Core {
+                id: NEXT_DOMAIN_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 epoch: CachePadded::new(AtomicU64::new(1)),
                 pending_max: CachePadded::new(AtomicU64::new(0)),
                 owner: AtomicUsize::new(0),
                 shared: AtomicBool::new(false),
                 buckets: core::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
                 buckets_used: AtomicUsize::new(0),
+                reclaim: reclaim_erased::<G>,
             },
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending {
+                fenced: Vec::new(),
+                unfenced: Vec::new(),
+            }),
+            batch,
         }
     }
 
     /// Enters a read-side critical section: until the guard is dropped, nothing retired through
     /// this domain after this call is dropped. Nests: an inner guard costs two plain stores.
-    #[inline]
+    /// (Always inlined: returned through memory, the guard would be read back with wider loads
+    /// than the stores that built it, and stall on store forwarding; measured 5–20 ns a call.)
+    #[inline(always)]
     pub(crate) fn enter(&self) -> Guard<'_> {
-        let (index, temporary) = match ThreadIndex::current() {
-            Some(index) => (index, false),
-            // This thread's thread-locals are being destroyed: borrow an index for as long as
-            // the guard lives.
-            None => (ThreadIndex::acquire(), true),
+        let slot = match LAST.try_with(Cell::get) {
+            // SAFETY: this thread cached `slot` for the domain with this id, which is `self`
+            // (ids are never reused); a slot lives as long as its domain, and this thread's
+            // index (so its slot) is fixed for the thread's life.
+            Ok((id, slot)) if id == self.core.id => unsafe { &*slot },
+            _ => self.core.find_slot(),
         };
-        let slot = self.core.slot(index);
-        let mut own = slot.own.get();
-        if own.depth == 0 {
+        let depth = slot.depth.get();
+        if depth == 0 {
             // Invariant 2: the epoch is read before any pointer, and published before them.
-            own.entered = self.core.epoch.load(Ordering::Acquire);
-            slot.epoch.store(own.entered, Ordering::Release);
+            let epoch = self.core.epoch.load(Ordering::Acquire);
+            slot.epoch.store(epoch, Ordering::Release);
             // Invariant 1: pairs with the writer's heavy barrier.
-            light_barrier(index);
+            light_barrier(slot.index);
         }
-        own.depth += 1;
-        slot.own.set(own);
+        slot.depth.set(depth + 1);
         Guard {
-            core: &self.core,
-            reclaim: self,
             slot,
-            index,
-            temporary,
-            _not_send: PhantomData,
+            // Derived from `&self`, the whole domain (see `reclaim_erased`).
+            core: NonNull::from(self).cast::<Core>(),
+            _domain: PhantomData,
         }
     }
 
     /// Starts an operation: a guard plus the garbage it will unlink.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn begin(&self) -> Op<'_, G> {
         Op {
             guard: ManuallyDrop::new(self.enter()),
             domain: self,
-            garbage: Cell::new(Bag::new()),
+            unlinked: Cell::new(false),
+            garbage: ManuallyDrop::new(Cell::new(Bag::new())),
         }
     }
 
@@ -178,8 +201,8 @@ impl<G> Domain<G> {
             drop(guard);
             return;
         }
-        let index = guard.index;
-        let nested = guard.slot.own.get().depth > 1;
+        let index = guard.slot.index;
+        let nested = guard.slot.depth.get() > 1;
         drop(guard);
         // Invariant 4: pairs with the fence in `Core::register`.
         fence(Ordering::SeqCst);
@@ -191,12 +214,33 @@ impl<G> Domain<G> {
         }
         // Invariant 2: the epoch is taken after every unlink of this operation.
         let retired_at = self.core.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Some(batch) = self.batch {
+            // Batched mode: no barrier per operation; one for every `batch` items.
+            let mut pending = lock(&self.pending);
+            pending
+                .unfenced
+                .extend(garbage.into_iter().map(|g| (retired_at, g)));
+            let full = pending.unfenced.len() >= batch;
+            drop(pending);
+            if full {
+                self.flush();
+            }
+            return;
+        }
         // Invariant 1. (A nested retire in an unshared map could skip the barriers, but another
         // thread registering meanwhile could then miss `pending_max`; it takes the general path.)
         heavy_barrier();
-        if self.core.min_active() >= retired_at {
-            free(garbage);
-            return;
+        // Readers seen inside with an older epoch are usually in the middle of a short
+        // operation: wait a moment for them (each re-scan sees a slot's current state or a
+        // newer one, and a reader that has left cannot come back to what was unlinked), unless
+        // this thread itself is one of them.
+        let spins = if nested { 0 } else { SPINS };
+        for _ in 0..=spins {
+            if self.core.min_active() >= retired_at {
+                free(garbage);
+                return;
+            }
+            spin_loop();
         }
         // Invariant 3: publish the pending epoch, then make sure every reader still inside
         // will see it when it leaves, and try once more.
@@ -207,7 +251,9 @@ impl<G> Domain<G> {
 
     fn defer(&self, retired_at: u64, garbage: Bag<G>) {
         let mut pending = lock(&self.pending);
-        pending.extend(garbage.into_iter().map(|g| (retired_at, g)));
+        pending
+            .fenced
+            .extend(garbage.into_iter().map(|g| (retired_at, g)));
         let max = self
             .core
             .pending_max
@@ -216,22 +262,41 @@ impl<G> Domain<G> {
         self.core.pending_max.store(max, Ordering::Relaxed);
     }
 
+    /// Batched mode: fences everything retired so far (one heavy barrier) and drops what no
+    /// reader can hold; the rest waits for the last reader out. Eager mode: drops what the last
+    /// reader out has not dropped yet (normally nothing).
+    pub(crate) fn flush(&self) {
+        let unfenced = mem::take(&mut lock(&self.pending).unfenced);
+        if !unfenced.is_empty() {
+            // Invariant 1, for every item at once: they were all unlinked before this point.
+            heavy_barrier();
+            let mut pending = lock(&self.pending);
+            let max = unfenced.iter().map(|(r, _)| *r).max().unwrap_or(0);
+            pending.fenced.extend(unfenced);
+            let max = self.core.pending_max.load(Ordering::Relaxed).max(max);
+            self.core.pending_max.store(max, Ordering::Relaxed);
+            drop(pending);
+            heavy_barrier();
+        }
+        self.reclaim_pending();
+    }
+
     /// Drops the pending garbage that no reader can hold any more. The scan runs under the
     /// pending lock, after the lock holder that deferred the garbage read the same slots, so it
     /// never sees an older slot state than that writer did.
     fn reclaim_pending(&self) {
         let freed = {
             let mut pending = lock(&self.pending);
-            if pending.is_empty() {
+            if pending.fenced.is_empty() {
                 return;
             }
             let min_active = self.core.min_active();
-            let (freed, kept): (Vec<_>, Vec<_>) = mem::take(&mut *pending)
+            let (freed, kept): (Vec<_>, Vec<_>) = mem::take(&mut pending.fenced)
                 .into_iter()
                 .partition(|(retired_at, _)| *retired_at <= min_active);
             let max = kept.iter().map(|(r, _)| *r).max().unwrap_or(0);
             self.core.pending_max.store(max, Ordering::Relaxed);
-            *pending = kept;
+            pending.fenced = kept;
             freed
         };
         free(freed.into_iter().map(|(_, g)| g));
@@ -239,14 +304,21 @@ impl<G> Domain<G> {
 
     /// Whether any garbage is waiting for a reader to leave (for tests and `Stats`).
     pub(crate) fn pending_len(&self) -> usize {
-        lock(&self.pending).len()
+        let pending = lock(&self.pending);
+        pending.fenced.len() + pending.unfenced.len()
     }
 }
 
 impl<G> Drop for Domain<G> {
     fn drop(&mut self) {
         // No guard can outlive the domain (guards borrow it), so everything pending is free.
-        drop(mem::take(&mut *lock(&self.pending)));
+        let mut pending = lock(&self.pending);
+        let (fenced, unfenced) = (
+            mem::take(&mut pending.fenced),
+            mem::take(&mut pending.unfenced),
+        );
+        drop(pending);
+        drop((fenced, unfenced));
         for (b, bucket) in self.core.buckets.iter().enumerate() {
             let first = bucket.load(Ordering::Relaxed);
             if !first.is_null() {
@@ -259,8 +331,27 @@ impl<G> Drop for Domain<G> {
 }
 
 impl Core {
+    /// The calling thread's slot, when `LAST` does not have it: found by thread index (and
+    /// cached), or, while the thread's thread-locals are being destroyed, the slot of an index
+    /// borrowed until the guard is released.
+    #[cold]
+    fn find_slot(&self) -> &Slot {
+        match ThreadIndex::current() {
+            Some(index) => {
+                let slot = self.slot(index);
+                let _ = LAST.try_with(|last| last.set((self.id, ptr::from_ref(slot))));
+                slot
+            }
+            None => {
+                let slot = self.slot(ThreadIndex::acquire());
+                slot.temporary.set(true);
+                slot
+            }
+        }
+    }
+
     /// The slot of thread `index`, allocated and registered on first use.
-    #[inline]
+    #[inline(always)]
     fn slot(&self, index: usize) -> &Slot {
         let (b, i) = position(index);
         let mut first = self.buckets[b].load(Ordering::Acquire);
@@ -270,7 +361,7 @@ impl Core {
         // SAFETY: bucket `b` is a live allocation of `1 << b` slots (`grow`), `i < 1 << b`, and
         // it is freed only when the domain is dropped, which the borrow of `self` rules out.
         let slot: &Slot = unsafe { &*first.add(i) };
-        if !slot.own.get().seen {
+        if !slot.seen.get() {
             self.register(index, slot);
         }
         slot
@@ -279,14 +370,13 @@ impl Core {
     #[cold]
     fn grow(&self, b: usize) -> *mut CachePadded<Slot> {
         let slots: Box<[CachePadded<Slot>]> = (0..1_usize << b)
-            .map(|_| {
+            .map(|i| {
                 CachePadded::new(Slot {
+                    index: first_index(b) + i,
+                    temporary: Cell::new(false),
                     epoch: AtomicU64::new(QUIET),
-                    own: Cell::new(Own {
-                        depth: 0,
-                        entered: QUIET,
-                        seen: false,
-                    }),
+                    depth: Cell::new(0),
+                    seen: Cell::new(false),
                 })
             })
             .collect();
@@ -325,9 +415,7 @@ impl Core {
             Err(_) => self.shared.store(true, Ordering::SeqCst),
         }
         fence(Ordering::SeqCst);
-        let mut own = slot.own.get();
-        own.seen = true;
-        slot.own.set(own);
+        slot.seen.set(true);
     }
 
     /// The smallest epoch any reader is inside with, or `u64::MAX`.
@@ -352,6 +440,11 @@ impl Core {
     }
 }
 
+/// The thread index of the first slot of bucket `b`.
+fn first_index(b: usize) -> usize {
+    (1 << b) - 1
+}
+
 /// Bucket and position of thread `index`'s slot.
 #[inline]
 fn position(index: usize) -> (usize, usize) {
@@ -362,36 +455,37 @@ fn position(index: usize) -> (usize, usize) {
 
 /// A read-side critical section in one domain; see the module documentation.
 ///
-/// Not `Send`: it is this thread's slot that it keeps marked.
+/// One word (the thread's slot), so that it and a [`Ref`](crate::Ref) travel in registers. Not
+/// `Send`: it is this thread's slot that it keeps marked.
 pub(crate) struct Guard<'a> {
-    core: &'a Core,
-    reclaim: &'a dyn Reclaim,
     slot: &'a Slot,
-    /// The thread's index in the domain.
-    index: usize,
-    /// Whether `index` was borrowed because the thread's own was already destroyed.
-    temporary: bool,
-    _not_send: PhantomData<*const ()>,
+    /// The domain's core, derived from a reference to the whole domain (see `reclaim_erased`).
+    core: NonNull<Core>,
+    _domain: PhantomData<(&'a Core, *const ())>,
 }
 
 impl Drop for Guard<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         let slot = self.slot;
-        let mut own = slot.own.get();
-        own.depth -= 1;
-        slot.own.set(own);
-        if own.depth == 0 {
-            let entered = own.entered;
+        let depth = slot.depth.get() - 1;
+        slot.depth.set(depth);
+        if depth == 0 {
+            let entered = slot.epoch.load(Ordering::Relaxed);
             slot.epoch.store(QUIET, Ordering::Release);
             // Invariant 3: pairs with the heavy barrier after garbage is deferred.
-            light_barrier(self.index);
-            if entered < self.core.pending_max.load(Ordering::Relaxed) {
-                self.reclaim.reclaim_pending();
+            light_barrier(slot.index);
+            // SAFETY: the guard borrows the domain for its whole life.
+            let core = unsafe { self.core.as_ref() };
+            if entered < core.pending_max.load(Ordering::Relaxed) {
+                // SAFETY: `reclaim` was installed by `Domain::<G>::new` for the domain whose
+                // core this is, and `self.core` was derived from a reference to that domain.
+                unsafe { (core.reclaim)(self.core.as_ptr()) };
             }
-        }
-        if self.temporary {
-            ThreadIndex::release(self.index);
+            if slot.temporary.get() {
+                slot.temporary.set(false);
+                ThreadIndex::release(slot.index);
+            }
         }
     }
 }
@@ -402,7 +496,12 @@ impl Drop for Guard<'_> {
 pub(crate) struct Op<'a, G> {
     guard: ManuallyDrop<Guard<'a>>,
     domain: &'a Domain<G>,
-    garbage: Cell<Bag<G>>,
+    /// Whether `garbage` holds anything: a one-byte flag, so the common end of an operation
+    /// never moves the (wide) bag; reading the bag back right after building it would stall on
+    /// store forwarding.
+    unlinked: Cell<bool>,
+    /// Dropped (retired) only if `unlinked`; otherwise it is empty and owns nothing.
+    garbage: ManuallyDrop<Cell<Bag<G>>>,
 }
 
 impl<'a, G> Op<'a, G> {
@@ -419,19 +518,20 @@ impl<'a, G> Op<'a, G> {
         let mut bag = self.garbage.take();
         bag.push(garbage);
         self.garbage.set(bag);
+        self.unlinked.set(true);
     }
 
     /// Ends the operation but keeps a guard, for a result that borrows from the map: if nothing
     /// was unlinked this is the operation's own guard, otherwise a nested one taken before the
-    /// garbage is retired.
+    /// garbage is retired. (Always inlined, so the operation is not moved: see `enter`.)
+    #[inline(always)]
     pub(crate) fn into_guard(self) -> Guard<'a> {
-        let garbage = self.garbage.take();
-        if garbage.is_empty() {
+        if !self.unlinked.get() {
             let mut this = ManuallyDrop::new(self);
-            // SAFETY: `this` is never dropped, so the guard is taken exactly once.
+            // SAFETY: `this` is never dropped, so the guard is taken exactly once; the bag left
+            // behind is empty and owns nothing.
             return unsafe { ManuallyDrop::take(&mut this.guard) };
         }
-        self.garbage.set(garbage);
         let kept = self.domain.enter();
         drop(self);
         kept
@@ -439,10 +539,15 @@ impl<'a, G> Op<'a, G> {
 }
 
 impl<G> Drop for Op<'_, G> {
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: taken exactly once, here; the field is not used afterwards.
         let guard = unsafe { ManuallyDrop::take(&mut self.guard) };
-        self.domain.retire(guard, self.garbage.take());
+        if self.unlinked.get() {
+            self.domain.retire(guard, self.garbage.take());
+        } else {
+            drop(guard);
+        }
     }
 }
 
@@ -569,6 +674,21 @@ impl Drop for ThreadIndex {
     }
 }
 
+static NEXT_DOMAIN_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// The slot this thread used last and its domain's id: one compare instead of the index
+    /// lookup while a thread keeps using one map. Ids are never reused, so the entry of a
+    /// dropped domain never matches again.
+    static LAST: Cell<(u64, *const Slot)> = const { Cell::new((0, ptr::null())) };
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static LAST: Cell<(u64, *const Slot)> = Cell::new((0, ptr::null()));
+}
+
 std::thread_local! {
     /// A panic from a `Drop` that ran during reclamation, to raise when the operation ends.
     static DEFERRED_PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
@@ -619,8 +739,9 @@ fn raise_deferred_slow<R>(result: R) -> R {
 
 /// Raises a deferred panic from a `Drop` (of a [`Ref`](crate::Ref) or a pinned session), unless
 /// the thread is already unwinding, in which case it stays deferred to the next operation.
+#[inline(always)]
 pub(crate) fn raise_deferred_in_drop() {
-    if !std::thread::panicking() {
-        raise_deferred(());
+    if PANIC_DEFERRED.try_with(Cell::get).unwrap_or(false) && !std::thread::panicking() {
+        raise_deferred_slow(());
     }
 }

@@ -315,3 +315,41 @@ fn concurrent_readers_and_writers_drop_everything_exactly_once() {
     }
     assert_eq!((keys.now(), values.now()), (0, 0));
 }
+
+#[test]
+fn batched_mode_drops_at_the_batch_or_at_flush() {
+    use syncmap_core::Reclaim;
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map: SyncMap<Key, Val> = SyncMap::builder().reclaim(Reclaim::Batched(4)).build();
+    map.insert(key(0, &keys), Val::new(0, &values));
+    assert!(map.get(&key(0, &keys)).is_some()); // promoted
+                                                // A second thread uses the map, so drops need a barrier and batching applies.
+    thread::scope(|s| {
+        s.spawn(|| assert!(map.get(&key(0, &keys)).is_some()));
+    });
+    map.flush(); // the read map replaced by the promotion
+    assert_eq!(map.stats().retired_pending, 0);
+    for v in 1..=3 {
+        drop(map.insert(key(0, &keys), Val::new(v, &values)));
+    }
+    assert_eq!(values.now(), 4, "three replaced values wait for the batch");
+    assert_eq!(map.stats().retired_pending, 3);
+    map.flush();
+    assert_eq!(values.now(), 1, "flush dropped them");
+    for v in 4..=7 {
+        drop(map.insert(key(0, &keys), Val::new(v, &values)));
+    }
+    assert_eq!(values.now(), 1, "a full batch of four is dropped at once");
+    drop(map);
+    assert_eq!((keys.now(), values.now()), (0, 0));
+}
+
+#[test]
+fn a_map_used_by_one_thread_drops_at_once_even_when_batched() {
+    use syncmap_core::Reclaim;
+    let values = Arc::new(Live::default());
+    let map: SyncMap<u32, Val> = SyncMap::builder().reclaim(Reclaim::Batched(100)).build();
+    map.insert(1, Val::new(1, &values));
+    drop(map.insert(1, Val::new(2, &values)));
+    assert_eq!(values.now(), 1);
+}
