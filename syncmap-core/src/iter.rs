@@ -169,13 +169,13 @@ where
     type Item = (K, Arc<V>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        crate::reclaim::finish(|| loop {
+        crate::reclaim::finish(|| {
             // SAFETY: see `op_for_cursor`; the item returned is owned.
             let op = unsafe { op_for_cursor(&self.op) };
             let (entry, value, _) = self.cursor.next_live(self.map, op)?;
             // SAFETY: loaded under the iterator's guard, which is held.
             let value = unsafe { crate::slot::share(value) };
-            return Some((entry.key.clone(), value));
+            Some((entry.key.clone(), value))
         })
     }
 }
