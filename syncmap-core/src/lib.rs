@@ -67,9 +67,12 @@
 //! `Drop` of your own may therefore run on another thread, inside that reader's release.
 //!
 //! **What it costs.** A read is a plain-store guard plus the probe. A write that removes or
-//! replaces a value costs a system call (about 1–2 µs) once a second thread has used the map;
+//! replaces a value costs a system call once a second thread has used the map (about 2 µs on an
+//! idle machine, far more when several threads write at once, since the kernel serializes them);
 //! writes that only add keys pay nothing extra. Holding a `Ref` or a session for long delays
-//! every drop in that map. Figures: `BENCHMARKS.md`.
+//! every drop in that map. For write-heavy maps whose values need no prompt `Drop`,
+//! [`Reclaim::Batched`] pays one barrier per batch instead, and [`SyncMap::flush`] drops a
+//! batch on demand. Figures: `BENCHMARKS.md`.
 //!
 //! # Consistency and memory ordering
 //!
@@ -178,6 +181,7 @@ mod stats;
 mod table;
 #[cfg(feature = "testing")]
 mod testing;
+mod traits;
 mod value;
 
 pub use config::{Builder, Promotion, Reclaim};

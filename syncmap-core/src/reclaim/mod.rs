@@ -36,53 +36,35 @@
 //!    before its first load. A writer that finds itself the owner of an unshared map after its
 //!    own `SeqCst` fence knows no other thread can hold what it unlinked.
 //!
-//! Under `cfg(loom)` and `cfg(miri)` both barriers are `SeqCst` fences, which is how the loom
-//! model of this protocol (`tests/loom_reclaim.rs`) checks it.
+//! The files: this one (the protocol: domains, guards, operations, retiring and reclaiming),
+//! `slots.rs` (each thread's slot in each domain, and thread indices) and `unwind.rs` (how a
+//! panicking `Drop` during reclamation is raised once the operation is complete). How the
+//! barriers are modelled under loom and miri is in `primitive.rs`; the loom models of this
+//! protocol are `tests/loom_reclaim.rs`.
 
 use crate::primitive::{
-    fence, heavy_barrier, light_barrier, spin_loop, thread_local, AtomicBool, AtomicPtr, AtomicU64,
-    AtomicUsize, Mutex, Ordering,
+    fence, heavy_barrier, light_barrier, spin_loop, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize,
+    Mutex, Ordering,
 };
 use core::cell::Cell;
 use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop};
 use core::ptr::{self, NonNull};
 use crossbeam_utils::CachePadded;
-use std::any::Any;
-use std::collections::BinaryHeap;
 use std::panic::{self, AssertUnwindSafe};
+
+mod slots;
+mod unwind;
+
+use slots::{Slot, ThreadIndex, BUCKETS, LAST, NEXT_DOMAIN_ID};
+use unwind::defer_panic;
+pub(crate) use unwind::{finish, raise_deferred, raise_deferred_in_drop};
 
 /// How many times an eager retire re-scans for readers seen inside before deferring.
 const SPINS: usize = if cfg!(loom) { 1 } else { 64 };
 
 /// A slot's epoch while its thread is outside every guard of the domain.
 const QUIET: u64 = 0;
-/// Buckets of thread slots: bucket `b` holds `2^b` slots, so 48 buckets cover any thread count
-/// (under loom, 4 cover its at most 4 threads and keep the model small).
-const BUCKETS: usize = if cfg!(loom) { 4 } else { 48 };
-
-/// One thread's reader state in one domain.
-pub(crate) struct Slot {
-    /// The epoch the thread entered with, or [`QUIET`]. Written only by its thread, read by
-    /// writers' scans.
-    epoch: AtomicU64,
-    /// How many guards the thread holds in this domain. Private to the thread: see the `Sync`
-    /// impl.
-    depth: Cell<usize>,
-    /// Whether the thread (or an earlier thread with the same index) has registered. Private.
-    seen: Cell<bool>,
-    /// Whether the current guards borrowed `index` (the thread's own was destroyed). Private.
-    temporary: Cell<bool>,
-    /// The thread index this slot belongs to.
-    index: usize,
-}
-
-// SAFETY: the `Cell`s are read and written only by the thread whose index the slot belongs to
-// (enter, leave and `retire` on that thread's own guard); at most one live thread holds an
-// index, and an index passes from one thread to the next through the `INDICES` mutex, which
-// orders the previous holder's accesses before the next one's. `epoch` is atomic.
-unsafe impl Sync for Slot {}
-
 /// The domain state that does not depend on the garbage type.
 pub(crate) struct Core {
     /// Unique for the life of the process (never reused, unlike addresses): the key of each
@@ -330,129 +312,6 @@ impl<G> Drop for Domain<G> {
     }
 }
 
-impl Core {
-    /// The calling thread's slot, when `LAST` does not have it: found by thread index (and
-    /// cached), or, while the thread's thread-locals are being destroyed, the slot of an index
-    /// borrowed until the guard is released.
-    #[cold]
-    fn find_slot(&self) -> &Slot {
-        match ThreadIndex::current() {
-            Some(index) => {
-                let slot = self.slot(index);
-                let _ = LAST.try_with(|last| last.set((self.id, ptr::from_ref(slot))));
-                slot
-            }
-            None => {
-                let slot = self.slot(ThreadIndex::acquire());
-                slot.temporary.set(true);
-                slot
-            }
-        }
-    }
-
-    /// The slot of thread `index`, allocated and registered on first use.
-    #[inline(always)]
-    fn slot(&self, index: usize) -> &Slot {
-        let (b, i) = position(index);
-        let mut first = self.buckets[b].load(Ordering::Acquire);
-        if first.is_null() {
-            first = self.grow(b);
-        }
-        // SAFETY: bucket `b` is a live allocation of `1 << b` slots (`grow`), `i < 1 << b`, and
-        // it is freed only when the domain is dropped, which the borrow of `self` rules out.
-        let slot: &Slot = unsafe { &*first.add(i) };
-        if !slot.seen.get() {
-            self.register(index, slot);
-        }
-        slot
-    }
-
-    #[cold]
-    fn grow(&self, b: usize) -> *mut CachePadded<Slot> {
-        let slots: Box<[CachePadded<Slot>]> = (0..1_usize << b)
-            .map(|i| {
-                CachePadded::new(Slot {
-                    index: first_index(b) + i,
-                    temporary: Cell::new(false),
-                    epoch: AtomicU64::new(QUIET),
-                    depth: Cell::new(0),
-                    seen: Cell::new(false),
-                })
-            })
-            .collect();
-        let fresh = Box::into_raw(slots).cast::<CachePadded<Slot>>();
-        match self.buckets[b].compare_exchange(
-            ptr::null_mut(),
-            fresh,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => {
-                // Before the thread's registration fence, hence visible to every scan that must
-                // see the thread's slot (invariant 1).
-                self.buckets_used.fetch_max(b + 1, Ordering::AcqRel);
-                fresh
-            }
-            Err(installed) => {
-                // SAFETY: `fresh` was never published; it is the boxed slice built above.
-                drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, 1 << b)) });
-                installed
-            }
-        }
-    }
-
-    /// Invariant 4: the first thread to use the domain becomes its owner; any other marks it
-    /// shared. The fence orders that before the thread's first load of anything protected.
-    #[cold]
-    fn register(&self, index: usize, slot: &Slot) {
-        let me = index + 1;
-        match self
-            .owner
-            .compare_exchange(0, me, Ordering::SeqCst, Ordering::SeqCst)
-        {
-            Ok(_) => {}
-            Err(owner) if owner == me => {}
-            Err(_) => self.shared.store(true, Ordering::SeqCst),
-        }
-        fence(Ordering::SeqCst);
-        slot.seen.set(true);
-    }
-
-    /// The smallest epoch any reader is inside with, or `u64::MAX`.
-    fn min_active(&self) -> u64 {
-        let mut min = u64::MAX;
-        let used = self.buckets_used.load(Ordering::Acquire);
-        for (b, bucket) in self.buckets[..used].iter().enumerate() {
-            let first = bucket.load(Ordering::Acquire);
-            if first.is_null() {
-                continue;
-            }
-            for i in 0..1_usize << b {
-                // SAFETY: as in `slot`.
-                let slot: &Slot = unsafe { &*first.add(i) };
-                let epoch = slot.epoch.load(Ordering::Acquire);
-                if epoch != QUIET {
-                    min = min.min(epoch);
-                }
-            }
-        }
-        min
-    }
-}
-
-/// The thread index of the first slot of bucket `b`.
-fn first_index(b: usize) -> usize {
-    (1 << b) - 1
-}
-
-/// Bucket and position of thread `index`'s slot.
-#[inline]
-fn position(index: usize) -> (usize, usize) {
-    let n = index + 1;
-    let b = (usize::BITS - 1 - n.leading_zeros()) as usize;
-    (b, n - (1 << b))
-}
-
 /// A read-side critical section in one domain; see the module documentation.
 ///
 /// One word (the thread's slot), so that it and a [`Ref`](crate::Ref) travel in registers. Not
@@ -608,140 +467,4 @@ fn lock<T>(mutex: &Mutex<T>) -> crate::primitive::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Small indices for live threads, reused after a thread exits, so slot buckets stay dense.
-struct ThreadIndex(usize);
-
-struct Indices {
-    next: usize,
-    free: BinaryHeap<core::cmp::Reverse<usize>>,
-}
-
-#[cfg(not(loom))]
-static INDICES: std::sync::Mutex<Indices> = std::sync::Mutex::new(Indices {
-    next: 0,
-    free: BinaryHeap::new(),
-});
-
-// Under loom, indices restart with every explored execution, so each execution allocates the
-// same slots and the model stays deterministic.
-#[cfg(loom)]
-loom::lazy_static! {
-    static ref INDICES: std::sync::Mutex<Indices> = std::sync::Mutex::new(Indices {
-        next: 0,
-        free: BinaryHeap::new(),
-    });
-}
-
-fn indices() -> std::sync::MutexGuard<'static, Indices> {
-    INDICES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-thread_local! {
-    static THREAD_INDEX: ThreadIndex = ThreadIndex(ThreadIndex::acquire());
-}
-
-impl ThreadIndex {
-    #[inline]
-    fn current() -> Option<usize> {
-        THREAD_INDEX.try_with(|t| t.0).ok()
-    }
-
-    fn acquire() -> usize {
-        let mut indices = indices();
-        match indices.free.pop() {
-            Some(core::cmp::Reverse(index)) => index,
-            None => {
-                indices.next += 1;
-                indices.next - 1
-            }
-        }
-    }
-
-    fn release(index: usize) {
-        indices().free.push(core::cmp::Reverse(index));
-    }
-}
-
-impl Drop for ThreadIndex {
-    fn drop(&mut self) {
-        // Under loom the whole table is reset between executions instead.
-        #[cfg(not(loom))]
-        ThreadIndex::release(self.0);
-    }
-}
-
-static NEXT_DOMAIN_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-#[cfg(not(loom))]
-std::thread_local! {
-    /// The slot this thread used last and its domain's id: one compare instead of the index
-    /// lookup while a thread keeps using one map. Ids are never reused, so the entry of a
-    /// dropped domain never matches again.
-    static LAST: Cell<(u64, *const Slot)> = const { Cell::new((0, ptr::null())) };
-}
-
-#[cfg(loom)]
-loom::thread_local! {
-    static LAST: Cell<(u64, *const Slot)> = Cell::new((0, ptr::null()));
-}
-
-std::thread_local! {
-    /// A panic from a `Drop` that ran during reclamation, to raise when the operation ends.
-    static DEFERRED_PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
-    /// Whether `DEFERRED_PANIC` holds a panic: one flag with no destructor, so checking it at
-    /// the end of every operation is one thread-local load.
-    static PANIC_DEFERRED: Cell<bool> = const { Cell::new(false) };
-}
-
-fn defer_panic(payload: Box<dyn Any + Send>) {
-    let stored = DEFERRED_PANIC.try_with(|deferred| {
-        // Keep the first panic; a second one in the same operation is dropped with its payload.
-        let first = deferred.take().unwrap_or(payload);
-        deferred.set(Some(first));
-    });
-    if stored.is_ok() {
-        let _ = PANIC_DEFERRED.try_with(|flag| flag.set(true));
-    }
-}
-
-/// Runs a public operation: returns its result, or, if a key's or value's `Drop` panicked while
-/// garbage was being reclaimed during it, raises that panic once the operation is complete (the
-/// result is dropped on the way out, so nothing leaks).
-#[inline(always)]
-pub(crate) fn finish<R>(operation: impl FnOnce() -> R) -> R {
-    let result = operation();
-    raise_deferred(result)
-}
-
-/// Raises a deferred panic, dropping `result` first; returns `result` if there is none.
-#[inline(always)]
-pub(crate) fn raise_deferred<R>(result: R) -> R {
-    if PANIC_DEFERRED.try_with(Cell::get).unwrap_or(false) {
-        return raise_deferred_slow(result);
-    }
-    result
-}
-
-#[cold]
-#[inline(never)]
-fn raise_deferred_slow<R>(result: R) -> R {
-    PANIC_DEFERRED.set(false);
-    if let Some(payload) = DEFERRED_PANIC.take() {
-        drop(result);
-        panic::resume_unwind(payload);
-    }
-    result
-}
-
-/// Raises a deferred panic from a `Drop` (of a [`Ref`](crate::Ref) or a pinned session), unless
-/// the thread is already unwinding, in which case it stays deferred to the next operation.
-#[inline(always)]
-pub(crate) fn raise_deferred_in_drop() {
-    if PANIC_DEFERRED.try_with(Cell::get).unwrap_or(false) && !std::thread::panicking() {
-        raise_deferred_slow(());
-    }
 }
