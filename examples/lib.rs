@@ -6,3 +6,13 @@
 //! - `memo_cache`: a memoizing cache on the core `SyncMap` alone.
 //!
 //! Run one with `cargo run -p syncmap-examples --example plugin_registry`.
+
+/// The repository's README, compiled and run as doctests so its quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct RootReadme;
+
+/// `syncmap-core`'s README (that crate's package ships it), tested likewise.
+#[cfg(doctest)]
+#[doc = include_str!("../syncmap-core/README.md")]
+struct CoreReadme;

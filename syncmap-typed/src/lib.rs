@@ -215,7 +215,9 @@ pub mod __private {
     }
 }
 
-/// The README's code blocks, compiled and run as doctests so the quick start cannot rot.
+/// This crate's README's code blocks, compiled and run as doctests so the quick start cannot
+/// rot. (The README ships in the package; the repository's root README is tested by the
+/// examples crate.)
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
