@@ -48,7 +48,9 @@ unpacked="${SYNCMAP_PACKAGE_DIR:-${TMPDIR:-/tmp}/syncmap-package-check}"
 rm -rf "$unpacked"
 mkdir -p "$unpacked"
 for crate in "${crates[@]}"; do
-    tar -xzf "$CARGO_TARGET_DIR/package/$crate-$version.crate" -C "$unpacked"
+    # -m: give the files the time of extraction, not the archive's; with the archive's (older
+    # than the artifacts of the previous run) cargo would take a changed package for unchanged.
+    tar -xzmf "$CARGO_TARGET_DIR/package/$crate-$version.crate" -C "$unpacked"
 done
 
 note "package contents"
