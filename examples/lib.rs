@@ -3,7 +3,9 @@
 //! - `plugin_registry`: plugins as trait objects in a `#[derive(Registry)]` struct, dispatched
 //!   from reader threads while one plugin is hot-swapped;
 //! - `service_registry`: services by name and by id in one derived struct;
-//! - `memo_cache`: a memoizing cache on the core `SyncMap` alone.
+//! - `memo_cache`: a memoizing cache on the core `SyncMap` alone;
+//! - `config_watch`: a service that re-reads its configuration when a `Watched` registry entry
+//!   is replaced (the `watch` feature).
 //!
 //! Run one with `cargo run -p syncmap-examples --example plugin_registry`.
 
