@@ -1,4 +1,4 @@
-//! Parsing of `#[registry(...)]` attributes.
+//! Parsing of `#[registry(...)]` attributes (the first half of parsing; `ast.rs` is the other).
 //!
 //! Every key is parsed on its own, so one bad key is reported without hiding the others, and the
 //! keys that did parse are still used: all errors of a derive come out in one compile.
@@ -46,7 +46,7 @@ impl Place {
     fn keys(self) -> &'static [&'static str] {
         match self {
             Place::Struct => &["crate", "vis"],
-            Place::Field => &["item", "vis", "skip"],
+            Place::Field => &["item", "vis", "accessor_vis", "skip"],
         }
     }
 }
@@ -68,8 +68,12 @@ pub(crate) struct StructAttrs {
 #[derive(Default)]
 pub(crate) struct FieldAttrs {
     pub(crate) item: Option<Ident>,
+    /// The visibility of the `item` methods.
     pub(crate) vis: Option<Visibility>,
-    pub(crate) skip: bool,
+    /// The visibility of the accessor (default: the field's own).
+    pub(crate) accessor_vis: Option<Visibility>,
+    /// The `skip` key itself, for errors about what it is combined with.
+    pub(crate) skip: Option<Ident>,
 }
 
 pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAttrs {
@@ -97,7 +101,6 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
 pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
     let mut out = FieldAttrs::default();
     let mut seen = Seen::default();
-    let mut skip_key = None;
     for entry in registry_entries(attrs, errors) {
         let key = entry.key.unraw().to_string();
         if !known_key(Place::Field, &entry.key, errors)
@@ -109,8 +112,7 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
             if let Some(value) = &entry.value {
                 errors.spanned(value, "`skip` takes no value: write `#[registry(skip)]`");
             }
-            out.skip = true;
-            skip_key = Some(entry.key.clone());
+            out.skip = Some(entry.key.clone());
             continue;
         }
         let Some(value) = value_of(&entry, errors) else {
@@ -119,19 +121,8 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
         match key.as_str() {
             "item" => out.item = item_name(value, errors),
             "vis" => out.vis = visibility(value, errors),
+            "accessor_vis" => out.accessor_vis = visibility(value, errors),
             _ => unreachable!("known_key checked it"),
-        }
-    }
-    if let Some(skip) = skip_key {
-        for (key, set) in [("item", out.item.is_some()), ("vis", out.vis.is_some())] {
-            if set {
-                errors.at(
-                    skip.span(),
-                    format_args!(
-                        "`skip` cannot be combined with `{key}`: a skipped field gets no methods"
-                    ),
-                );
-            }
         }
     }
     out
@@ -256,6 +247,7 @@ fn value_of<'a>(entry: &'a Entry, errors: &mut Errors) -> Option<&'a TokenStream
         let example = match key.as_str() {
             "item" => "item = handler",
             "vis" => "vis = \"pub(crate)\"",
+            "accessor_vis" => "accessor_vis = \"pub(crate)\"",
             _ => "crate = ::syncmap_typed",
         };
         errors.at(

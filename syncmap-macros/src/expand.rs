@@ -1,132 +1,46 @@
-//! The expansion of `#[derive(Registry)]`.
+//! Emitting: the generated `impl`, from an [`Input`] that `valid.rs` has checked.
+//!
+//! Bounds on concrete types (`String: Hash`) are never written on the generated methods, where
+//! the docs would show them and where a type that fails them would be reported once per method.
+//! Each field with `item` methods instead gets one hidden method that hands out the map as
+//! `&impl RegistryMap<K, V>`: the compiler checks the map's bounds there, once, and the item
+//! methods call the map through that trait. Only bounds that mention a generic parameter of the
+//! struct are written out, on every method that needs them.
 
+use crate::ast::{is_arc, Field, Input, Kind, Method};
 use crate::attr::{self, Errors};
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned, ToTokens};
-use std::collections::BTreeMap;
-use syn::ext::IdentExt;
+use crate::valid;
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{
-    Attribute, Data, DeriveInput, Field, Fields, GenericArgument, GenericParam, Ident,
-    PathArguments, Type, Visibility,
-};
+use syn::{DeriveInput, GenericParam, Ident, Visibility};
 
 /// Expands the derive: the generated `impl` followed by every error found, so that one mistake
 /// does not hide the methods of the fields that are fine.
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
-    let struct_attrs = attr::struct_attrs(&input.attrs, &mut errors);
-    let fields = match &input.data {
-        Data::Struct(data) => match &data.fields {
-            Fields::Named(fields) => Some(&fields.named),
-            Fields::Unnamed(fields) => {
-                errors.spanned(
-                    fields,
-                    format_args!(
-                        "`#[derive(Registry)]` needs named fields, and `{}` is a tuple struct; \
-                         write `struct {} {{ name: SyncMap<K, V> }}`",
-                        input.ident, input.ident
-                    ),
-                );
-                None
-            }
-            Fields::Unit => {
-                let struct_token = data.struct_token;
-                let ident = &input.ident;
-                errors.spanned(
-                    quote!(#struct_token #ident),
-                    format_args!(
-                        "`#[derive(Registry)]` needs named fields, and `{}` is a unit struct; \
-                         write `struct {} {{ name: SyncMap<K, V> }}`",
-                        input.ident, input.ident
-                    ),
-                );
-                None
-            }
-        },
-        Data::Enum(data) => {
-            let enum_token = data.enum_token;
-            let ident = &input.ident;
-            errors.spanned(
-                quote!(#enum_token #ident),
-                format_args!(
-                    "`#[derive(Registry)]` works on structs with named fields, and `{ident}` is \
-                     an enum"
-                ),
-            );
-            None
-        }
-        Data::Union(data) => {
-            let union_token = data.union_token;
-            let ident = &input.ident;
-            errors.spanned(
-                quote!(#union_token #ident),
-                format_args!(
-                    "`#[derive(Registry)]` works on structs with named fields, and `{ident}` is \
-                     a union"
-                ),
-            );
-            None
-        }
-    };
-    let Some(fields) = fields else {
+    let Some(input) = Input::from_syn(input, &mut errors) else {
         return errors.into_compile_errors();
     };
-
-    let krate = struct_attrs
-        .krate
-        .unwrap_or_else(|| syn::parse_quote!(::syncmap_typed));
-    let ctx = Context {
-        private: quote!(#krate::__private),
-        link: format!("{}::__private::SyncMap", attr::path_string(&krate)),
-        fresh_q: fresh_ident("Q", input),
-        fresh_b: fresh_ident("B", input),
-    };
-    let default_vis = struct_attrs.vis.unwrap_or_else(|| input.vis.clone());
-
+    let omitted = valid::validate(&input, &mut errors);
+    let ctx = Context::new(&input);
     let mut methods = Vec::new();
-    for field in fields {
-        let field_attrs = attr::field_attrs(&field.attrs, &mut errors);
-        if field_attrs.skip {
+    for (index, field) in input.fields.iter().enumerate() {
+        let Some(map) = field.map() else {
             continue;
+        };
+        let gen = FieldGen::new(&ctx, &input, field, map);
+        for (method, name) in field.methods() {
+            if !omitted.contains(&(index, method)) {
+                methods.push(gen.method(method, &name));
+            }
         }
-        let ident = field.ident.as_ref().expect("named field");
-        let Some((key, value, hasher)) = sync_map_args(&field.ty) else {
-            errors.spanned(
-                &field.ty,
-                format_args!(
-                    "field `{}` has type `{}`, which is not a `SyncMap<K, V>` or \
-                     `SyncMap<K, V, S>`; add `#[registry(skip)]` to leave it out \
-                     (type aliases are not seen through)",
-                    ident.unraw(),
-                    type_string(&field.ty)
-                ),
-            );
-            continue;
-        };
-        let map = MapField {
-            field,
-            ident,
-            key,
-            value,
-            hasher,
-            vis: field_attrs.vis.unwrap_or_else(|| default_vis.clone()),
-            cfgs: field
-                .attrs
-                .iter()
-                .filter(|a| a.path().is_ident("cfg"))
-                .collect(),
-        };
-        methods.push(map.accessor(&ctx));
-        if let Some(item) = &field_attrs.item {
-            methods.extend(map.item_methods(&ctx, item));
+        if field.attrs.item.is_some() {
+            methods.push(gen.ops());
         }
     }
-
-    let methods = reject_duplicates(methods, &mut errors);
-    let name = &input.ident;
+    let name = input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let methods = methods.iter().map(|m| &m.tokens);
     let errors = errors.into_compile_errors();
     quote! {
         #[allow(dead_code)]
@@ -141,104 +55,169 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
 struct Context {
     /// The hidden re-export module of the facade, as an absolute path.
     private: TokenStream,
-    /// The same path to `SyncMap` as text, for intra-doc links.
+    /// The same module as text, for intra-doc links.
     link: String,
     /// A name for the borrowed-key type parameter that no parameter of the struct uses.
     fresh_q: Ident,
     /// A name for the `ControlFlow` break type parameter, chosen likewise.
     fresh_b: Ident,
+    /// The struct's type and const parameters: a bound is written out only on types that
+    /// mention one.
+    params: Vec<String>,
 }
 
-/// A field whose type is a `SyncMap`.
-struct MapField<'a> {
-    field: &'a Field,
-    ident: &'a Ident,
-    key: &'a Type,
-    value: &'a Type,
-    hasher: Option<&'a Type>,
-    vis: Visibility,
-    cfgs: Vec<&'a Attribute>,
-}
-
-/// One generated method, with what is needed to detect two methods of the same name.
-struct Method {
-    name: Ident,
-    /// The `#[cfg]`s of the field it comes from: methods under different `cfg`s may share a name.
-    cfg: String,
-    /// The field it comes from, for error messages.
-    field: String,
-    /// Whether `item = ..` named it (rather than the field).
-    from_item: bool,
-    tokens: TokenStream,
-}
-
-impl MapField<'_> {
-    fn method(&self, name: Ident, from_item: bool, tokens: TokenStream) -> Method {
-        Method {
-            from_item,
-            name,
-            cfg: self
-                .cfgs
-                .iter()
-                .map(|a| a.to_token_stream().to_string())
-                .collect(),
-            field: self.ident.unraw().to_string(),
-            tokens,
+impl Context {
+    fn new(input: &Input<'_>) -> Self {
+        let krate = input
+            .attrs
+            .krate
+            .clone()
+            .unwrap_or_else(|| syn::parse_quote!(::syncmap_typed));
+        let taken: Vec<String> = input
+            .generics
+            .params
+            .iter()
+            .map(|param| match param {
+                GenericParam::Type(t) => t.ident.to_string(),
+                GenericParam::Const(c) => c.ident.to_string(),
+                GenericParam::Lifetime(l) => l.lifetime.ident.to_string(),
+            })
+            .collect();
+        let params = input
+            .generics
+            .params
+            .iter()
+            .filter_map(|param| match param {
+                GenericParam::Type(t) => Some(t.ident.to_string()),
+                GenericParam::Const(c) => Some(c.ident.to_string()),
+                GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        Context {
+            private: quote!(#krate::__private),
+            link: format!("{}::__private", attr::path_string(&krate)),
+            fresh_q: fresh_ident("Q", &taken),
+            fresh_b: fresh_ident("B", &taken),
+            params,
         }
     }
 
-    /// `fn handlers(&self) -> &SyncMap<K, V>`: the escape hatch to the whole map API.
-    fn accessor(&self, ctx: &Context) -> Method {
-        let Self {
-            field, ident, vis, ..
-        } = self;
-        let cfgs = &self.cfgs;
-        let ty = &field.ty;
-        let docs: Vec<&Attribute> = field
+    /// Whether `tokens` name a type or const parameter of the struct.
+    fn mentions_param(&self, tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            TokenTree::Ident(ident) => self.params.iter().any(|p| ident == p),
+            TokenTree::Group(group) => self.mentions_param(group.stream()),
+            _ => false,
+        })
+    }
+}
+
+/// The methods of one map field.
+struct FieldGen<'a> {
+    ctx: &'a Context,
+    field: &'a Field<'a>,
+    key: &'a syn::Type,
+    value: &'a syn::Type,
+    watched: bool,
+    /// The visibility of the `item` methods and of `watch_*`.
+    vis: Visibility,
+    /// The hidden method that hands out the map as `&impl RegistryMap<K, V>`.
+    ops: Ident,
+    /// The bounds every method that calls `ops` repeats: those on generic types only.
+    bounds: Vec<TokenStream>,
+}
+
+impl<'a> FieldGen<'a> {
+    fn new(
+        ctx: &'a Context,
+        input: &Input<'_>,
+        field: &'a Field<'a>,
+        map: &'a crate::ast::MapType<'a>,
+    ) -> Self {
+        let p = &ctx.private;
+        let (k, s) = (map.key, map.hasher);
+        let mut bounds = Vec::new();
+        // Bounds carry the span of the type they constrain, so an unsuitable type is reported
+        // at the field's type rather than at the derive.
+        if ctx.mentions_param(quote!(#k)) {
+            bounds.push(respan(quote!(#k: #p::Eq + #p::Hash + #p::Clone), k.span()));
+        }
+        if let Some(s) = s.filter(|s| ctx.mentions_param(quote!(#s))) {
+            bounds.push(respan(quote!(#s: #p::BuildHasher), s.span()));
+        }
+        let vis = field
             .attrs
-            .iter()
-            .filter(|a| a.path().is_ident("doc"))
-            .collect();
-        let docs = if docs.is_empty() {
-            let doc = format!(
-                " The `{}` map, with the whole [`SyncMap`]({}) API.",
-                ident.unraw(),
-                ctx.link
-            );
-            quote!(#[doc = #doc])
-        } else {
-            quote!(#(#docs)*)
-        };
-        let tokens = quote_spanned! {ident.span()=>
-            #(#cfgs)*
-            #docs
-            #[inline]
-            #vis fn #ident(&self) -> &#ty {
-                &self.#ident
-            }
-        };
-        self.method((*ident).clone(), false, tokens)
+            .vis
+            .clone()
+            .or_else(|| input.attrs.vis.clone())
+            .unwrap_or_else(|| input.vis.clone());
+        FieldGen {
+            ctx,
+            field,
+            key: k,
+            value: map.value,
+            watched: matches!(field.kind, Kind::Watched(_)),
+            vis,
+            ops: format_ident!("__registry_{}", field.name),
+            bounds,
+        }
     }
 
-    /// The methods named after `item = name`.
-    fn item_methods(&self, ctx: &Context, item: &Ident) -> Vec<Method> {
+    /// For a `Watched` field, the statement that wakes its watchers; nothing otherwise.
+    fn notify(&self) -> TokenStream {
+        let p = &self.ctx.private;
+        let field = self.field.ident;
+        if self.watched {
+            quote!(#p::Watched::notify(&self.#field);)
+        } else {
+            TokenStream::new()
+        }
+    }
+
+    /// `fn __registry_handlers(&self) -> &impl RegistryMap<K, V>`, the one place where the
+    /// compiler checks that the map's key and hasher can be used.
+    fn ops(&self) -> TokenStream {
         let Self {
-            ident: field,
-            key: k,
-            value: v,
-            vis,
+            field,
+            key,
+            value,
+            ops,
             ..
         } = self;
-        let cfgs = &self.cfgs;
+        let p = &self.ctx.private;
+        let ident = field.ident;
+        let cfgs = &field.cfgs;
+        let map = if self.watched {
+            quote!(#p::Watched::map(&self.#ident))
+        } else {
+            quote!(&self.#ident)
+        };
+        let where_clause = where_clause(&self.bounds);
+        // At the key's span: a key type that is not `Eq + Hash + Clone` is reported there, once.
+        quote_spanned! {key.span()=>
+            #(#cfgs)*
+            #[doc(hidden)]
+            #[inline]
+            fn #ops(&self) -> &impl #p::RegistryMap<#key, #value> #where_clause {
+                #map
+            }
+        }
+    }
+
+    fn method(&self, method: Method, name: &Ident) -> TokenStream {
+        let ctx = self.ctx;
         let p = &ctx.private;
-        let q = &ctx.fresh_q;
-        let b = &ctx.fresh_b;
-        let item_name = item.unraw().to_string();
-        let span = item.span();
-        let name = |pattern: &str| Ident::new(&pattern.replace("{}", &item_name), span);
-        let doc = |text: &str, wraps: &str| {
+        let field = self.field.ident;
+        let cfgs = &self.field.cfgs;
+        let (k, v) = (self.key, self.value);
+        if method == Method::Accessor {
+            return self.accessor();
+        }
+        let item = self.field.attrs.item.as_ref();
+        let item_name = item.map_or_else(|| self.field.name.clone(), ident_name);
+        let wraps = |text: &str, wraps: &str| {
             format!(
-                " {} Wraps [`SyncMap::{wraps}`]({}::{wraps}).",
+                " {} Wraps [`SyncMap::{wraps}`]({}::SyncMap::{wraps}).",
                 text.replace("{}", &item_name),
                 ctx.link
             )
@@ -248,28 +227,20 @@ impl MapField<'_> {
         let key = Ident::new("key", Span::mixed_site());
         let value = Ident::new("value", Span::mixed_site());
         let f = Ident::new("f", Span::mixed_site());
-        // Bounds carry the span of the type they constrain: an unsuitable key or hasher type is
-        // reported at the field's type rather than at the derive.
-        let hasher_bound = self
-            .hasher
-            .map(|s| respan(quote!(#s: #p::BuildHasher,), s.span()));
-        let key_bound = |traits: TokenStream| respan(quote!(#k: #traits,), k.span());
-        let lookup_bounds = {
-            let key = key_bound(quote!(#p::Eq + #p::Hash + #p::Borrow<#q>));
-            quote!(#key #q: #p::Eq + #p::Hash + ?#p::Sized, #hasher_bound)
+        let (q, b, ops) = (&ctx.fresh_q, &ctx.fresh_b, &self.ops);
+        // The value of the wrapped call, inside `then`.
+        let out_value = Ident::new("out", Span::mixed_site());
+        let map = quote!(self.#ops());
+        let borrow = {
+            let mut bounds = self.bounds.clone();
+            bounds.push(respan(quote!(#k: #p::Borrow<#q>), k.span()));
+            bounds.push(quote!(#q: #p::Eq + #p::Hash + ?#p::Sized));
+            where_clause(&bounds)
         };
-        let walk_bounds = {
-            let key = key_bound(quote!(#p::Eq + #p::Hash));
-            quote!(#key #hasher_bound)
-        };
-        let insert_bounds = {
-            let key = key_bound(quote!(#p::Eq + #p::Hash + #p::Clone));
-            quote!(#key #hasher_bound)
-        };
+        let plain = where_clause(&self.bounds);
         // A value written `Arc<T>` is handed out as that `Arc` (a reference-count increment)
         // rather than as `Arc<Arc<T>>`; any other value as the map's own `Arc<V>`.
         let arc_value = is_arc(v);
-        let value_bound = arc_value.then(|| respan(quote!(#v: #p::Clone,), v.span()));
         let out = if arc_value {
             quote!(#v)
         } else {
@@ -282,245 +253,239 @@ impl MapField<'_> {
                 expr
             }
         };
-
-        let mut methods = Vec::new();
-        let mut add = |name: Ident, doc: String, signature: TokenStream, body: TokenStream| {
-            let tokens = quote_spanned! {span=>
-                #(#cfgs)*
-                #[doc = #doc]
-                #[inline]
-                #vis fn #name #signature {
-                    #body
-                }
-            };
-            methods.push(self.method(name, true, tokens));
-        };
-
-        let item_str = item_name.as_str();
-        add(
-            name("register_{}"),
-            doc(
-                "Registers `value` as the `{}` of `key` unless the key already has one, in which \
-                 case the error hands `value` back.",
-                "try_insert",
-            ),
-            quote! {
-                (&self, #key: #k, #value: #v) -> #p::Result<(), #p::RegisterError<#k, #v>>
-                where #insert_bounds
-            },
-            quote!(#p::register(&self.#field, #item_str, #key, #value)),
-        );
-        add(
-            name("replace_{}"),
-            doc(
-                "Sets the `{}` of `key`, registered or not, and returns the one it replaces \
-                 (a hot swap).",
-                "insert",
-            ),
-            quote! {
-                (&self, #key: #k, #value: #v) -> #p::Option<#out>
-                where #insert_bounds #value_bound
-            },
-            unwrap(quote!(#p::SyncMap::insert(&self.#field, #key, #value))),
-        );
-        let (lookup_doc, lookup) = if arc_value {
-            (
-                doc(
-                    "The `{}` registered under `key`: a clone of its `Arc` (never a lock guard).",
-                    "get_cloned",
-                ),
-                quote!(get_cloned),
-            )
-        } else {
-            (
-                doc(
-                    "The `{}` registered under `key`, as an owned `Arc` (never a lock guard).",
-                    "get_arc",
-                ),
-                quote!(get_arc),
-            )
-        };
-        add(
-            item.clone(),
-            lookup_doc,
-            quote! {
-                <#q>(&self, #key: &#q) -> #p::Option<#out>
-                where #lookup_bounds #value_bound
-            },
-            quote!(#p::SyncMap::#lookup(&self.#field, #key)),
-        );
-        add(
-            name("remove_{}"),
-            doc("Unregisters the `{}` of `key` and returns it.", "remove"),
-            quote! {
-                <#q>(&self, #key: &#q) -> #p::Option<#out>
-                where #lookup_bounds #value_bound
-            },
-            unwrap(quote!(#p::SyncMap::remove(&self.#field, #key))),
-        );
-        add(
-            name("contains_{}"),
-            doc("Whether a `{}` is registered under `key`.", "contains_key"),
-            quote! {
-                <#q>(&self, #key: &#q) -> bool
-                where #lookup_bounds
-            },
-            quote!(#p::SyncMap::contains_key(&self.#field, #key)),
-        );
-        add(
-            name("for_each_{}"),
-            doc(
-                "Calls `f` on each registered `{}` until it returns `ControlFlow::Break`.",
-                "for_each",
-            ),
-            quote! {
-                <#b>(&self, #f: impl #p::FnMut(&#k, &#v) -> #p::ControlFlow<#b>) -> #p::ControlFlow<#b>
-                where #walk_bounds
-            },
-            quote!(#p::SyncMap::for_each(&self.#field, #f)),
-        );
-        add(
-            name("{}_snapshot"),
-            doc(
-                "Every registered `{}` with its key, collected into a `Vec` in no particular \
-                 order.",
-                "iter",
-            ),
-            quote! {
-                (&self) -> #p::Vec<(#k, #out)>
-                where #insert_bounds #value_bound
-            },
-            if arc_value {
-                quote! {
-                    #p::Iterator::collect(
-                        #p::Iterator::map(#p::SyncMap::iter(&self.#field), #p::unwrap_entry),
-                    )
-                }
+        // For a `Watched` field, wake the watchers after a change made through these methods.
+        let notify_if = |changed: TokenStream| {
+            let notify = self.notify();
+            if self.watched {
+                quote!(if #changed { #notify })
             } else {
-                quote!(#p::Iterator::collect(#p::SyncMap::iter(&self.#field)))
-            },
-        );
-        methods
-    }
-}
-
-/// Reports every method name generated twice (under the same `#[cfg]`s) at each place that
-/// generates it (one error per field and place, listing the names), and leaves those methods out
-/// so the compiler adds no error of its own.
-fn reject_duplicates(methods: Vec<Method>, errors: &mut Errors) -> Vec<Method> {
-    let key = |m: &Method| (m.name.unraw().to_string(), m.cfg.clone());
-    let mut count: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for method in &methods {
-        count
-            .entry(key(method))
-            .or_default()
-            .push(method.field.clone());
-    }
-    let clashes = |m: &Method| count[&key(m)].len() > 1;
-    // Group the clashing methods by the token that produced them: a field or an `item`.
-    let mut sites: Vec<(&Method, Vec<String>, Vec<String>)> = Vec::new();
-    for method in methods.iter().filter(|m| clashes(m)) {
-        let others: Vec<String> = count[&key(method)]
-            .iter()
-            .filter(|f| **f != method.field)
-            .cloned()
-            .collect();
-        let site = sites
-            .iter_mut()
-            .find(|(m, _, _)| m.field == method.field && m.from_item == method.from_item);
-        let name = format!("`{}`", method.name.unraw());
-        match site {
-            Some((_, names, fields)) => {
-                names.push(name);
-                for other in others {
-                    if !fields.contains(&other) {
-                        fields.push(other);
+                notify
+            }
+        };
+        let item_str = item_name.as_str();
+        let (doc, must_use, signature, body) = match method {
+            Method::Accessor => unreachable!("handled above"),
+            Method::Register => {
+                let notify = notify_if(quote!(#p::Result::is_ok(&#out_value)));
+                let summary = wraps(
+                    "Registers `value` as the `{}` of `key` unless the key already has one.",
+                    "try_insert",
+                );
+                let errors = format!(
+                    " Returns a [`RegisterError`]({}::RegisterError) holding `key` and \
+                     `value` when `key` already has a `{item_name}`; the map is then unchanged.",
+                    ctx.link
+                );
+                (
+                    doc(&format!("{summary}\n\n # Errors\n\n{errors}")),
+                    false,
+                    quote! {
+                        (&self, #key: #k, #value: #v) -> #p::Result<(), #p::RegisterError<#k, #v>>
+                        #plain
+                    },
+                    then(
+                        quote!(#p::RegistryMap::register(#map, #item_str, #key, #value)),
+                        notify,
+                    ),
+                )
+            }
+            Method::Replace => {
+                let call = unwrap(quote!(#p::RegistryMap::insert(#map, #key, #value)));
+                let notify = self.notify();
+                (
+                    doc(&wraps(
+                        "Sets the `{}` of `key`, registered or not, and returns the one it \
+                         replaces (a hot swap).",
+                        "insert",
+                    )),
+                    false,
+                    quote!((&self, #key: #k, #value: #v) -> #p::Option<#out> #plain),
+                    then(call, notify),
+                )
+            }
+            Method::Lookup => {
+                let (text, wrapped, call) = if arc_value {
+                    (
+                        "The `{}` registered under `key`: a clone of its `Arc` (never a lock \
+                         guard).",
+                        "get_cloned",
+                        quote!(get_cloned),
+                    )
+                } else {
+                    (
+                        "The `{}` registered under `key`, as an owned `Arc` (never a lock guard).",
+                        "get_arc",
+                        quote!(get_arc),
+                    )
+                };
+                (
+                    doc(&wraps(text, wrapped)),
+                    true,
+                    quote!(<#q>(&self, #key: &#q) -> #p::Option<#out> #borrow),
+                    quote!(#p::RegistryMap::#call(#map, #key)),
+                )
+            }
+            Method::Remove => {
+                let call = unwrap(quote!(#p::RegistryMap::remove(#map, #key)));
+                let notify = notify_if(quote!(#p::Option::is_some(&#out_value)));
+                (
+                    doc(&wraps(
+                        "Unregisters the `{}` of `key` and returns it.",
+                        "remove",
+                    )),
+                    false,
+                    quote!(<#q>(&self, #key: &#q) -> #p::Option<#out> #borrow),
+                    then(call, notify),
+                )
+            }
+            Method::Contains => (
+                doc(&wraps(
+                    "Whether a `{}` is registered under `key`.",
+                    "contains_key",
+                )),
+                true,
+                quote!(<#q>(&self, #key: &#q) -> bool #borrow),
+                quote!(#p::RegistryMap::contains_key(#map, #key)),
+            ),
+            Method::ForEach => (
+                doc(&wraps(
+                    "Calls `f` on each registered `{}` until it returns `ControlFlow::Break`.",
+                    "for_each",
+                )),
+                false,
+                quote! {
+                    <#b>(&self, #f: impl #p::FnMut(&#k, &#v) -> #p::ControlFlow<#b>)
+                        -> #p::ControlFlow<#b> #plain
+                },
+                quote!(#p::RegistryMap::for_each(#map, #f)),
+            ),
+            Method::Snapshot => (
+                doc(&wraps(
+                    "Every registered `{}` with its key, collected into a `Vec` in no \
+                     particular order.",
+                    "iter",
+                )),
+                true,
+                quote!((&self) -> #p::Vec<(#k, #out)> #plain),
+                if arc_value {
+                    quote! {
+                        #p::Iterator::collect(#p::Iterator::map(
+                            #p::IntoIterator::into_iter(#p::RegistryMap::snapshot(#map)),
+                            #p::unwrap_entry,
+                        ))
                     }
-                }
+                } else {
+                    quote!(#p::RegistryMap::snapshot(#map))
+                },
+            ),
+            Method::Watch => {
+                let through = match item {
+                    Some(_) => format!("is changed through the `{item_name}` methods or "),
+                    None => String::new(),
+                };
+                let text = format!(
+                    " A [`Watcher`]({link}::Watcher) of the `{field_name}` map: it wakes when \
+                     the map {through}when [`Watched::notify`]({link}::Watched::notify) is \
+                     called.",
+                    link = ctx.link,
+                    field_name = self.field.name,
+                );
+                (
+                    doc(&text),
+                    true,
+                    quote!((&self) -> #p::Watcher),
+                    quote!(#p::Watched::watch(&self.#field)),
+                )
             }
-            None => sites.push((method, vec![name], others)),
+        };
+        let must_use = must_use.then(|| quote!(#[must_use]));
+        // The docs take the span of the name, like the rest of the method: Clippy reads the docs
+        // of a method whose name comes from the user's tokens only if they do too (otherwise
+        // `missing_errors_doc` would not see the `# Errors` section).
+        let doc = respan(doc, name.span());
+        let vis = &self.vis;
+        quote_spanned! {name.span()=>
+            #(#cfgs)*
+            #doc
+            #must_use
+            #[inline]
+            #vis fn #name #signature {
+                #body
+            }
         }
     }
-    for (method, names, fields) in &sites {
-        let (s, names) = match names.len() {
-            1 => ("", names[0].clone()),
-            _ => ("s", names.join(", ")),
-        };
-        let message = if fields.is_empty() {
-            format!(
-                "`#[derive(Registry)]` would give field `{}` two methods named {names}: its \
-                 accessor and an `item` method; rename the `item` or the field",
-                method.field
-            )
+
+    /// `fn handlers(&self) -> &SyncMap<K, V>`: the escape hatch to the whole map API, no more
+    /// visible than the field unless `accessor_vis` says otherwise.
+    fn accessor(&self) -> TokenStream {
+        let field = self.field;
+        let (ident, ty, cfgs) = (field.ident, field.ty, &field.cfgs);
+        let vis = field.attrs.accessor_vis.as_ref().unwrap_or(field.vis);
+        let link = &self.ctx.link;
+        let docs = if field.docs.is_empty() {
+            let text = if self.watched {
+                format!(
+                    " The `{}` map, with the whole [`Watched`]({link}::Watched) API.",
+                    field.name
+                )
+            } else {
+                format!(
+                    " The `{}` map, with the whole [`SyncMap`]({link}::SyncMap) API.",
+                    field.name
+                )
+            };
+            respan(doc(&text), ident.span())
         } else {
-            let fields: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
-            format!(
-                "`#[derive(Registry)]` would generate the method{s} {names} for field `{}` and \
-                 for field {} too; rename an `item` or a field",
-                method.field,
-                fields.join(", ")
-            )
+            let docs = &field.docs;
+            quote!(#(#docs)*)
         };
-        errors.at(method.name.span(), message);
-    }
-    let keep: Vec<bool> = methods.iter().map(|m| !clashes(m)).collect();
-    methods
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(m, keep)| keep.then_some(m))
-        .collect()
-}
-
-/// `(K, V, Some(S))` for `SyncMap<K, V, S>`, `(K, V, None)` for `SyncMap<K, V>`: any type path
-/// whose last segment is `SyncMap` with two or three type arguments. Aliases are not resolved.
-fn sync_map_args(ty: &Type) -> Option<(&Type, &Type, Option<&Type>)> {
-    match ty {
-        Type::Group(group) => sync_map_args(&group.elem),
-        Type::Paren(paren) => sync_map_args(&paren.elem),
-        Type::Path(path) if path.qself.is_none() => {
-            let segment = path.path.segments.last()?;
-            if segment.ident != "SyncMap" {
-                return None;
-            }
-            let PathArguments::AngleBracketed(args) = &segment.arguments else {
-                return None;
-            };
-            let types = args
-                .args
-                .iter()
-                .map(|arg| match arg {
-                    GenericArgument::Type(ty) => Some(ty),
-                    _ => None,
-                })
-                .collect::<Option<Vec<_>>>()?;
-            match types[..] {
-                [k, v] => Some((k, v, None)),
-                [k, v, s] => Some((k, v, Some(s))),
-                _ => None,
+        let note = self.watched.then(|| {
+            let note = doc(
+                " Changes made through the map itself do not wake watchers: follow \
+                            them with `Watched::notify`.",
+            );
+            respan(note, ident.span())
+        });
+        quote_spanned! {ident.span()=>
+            #(#cfgs)*
+            #docs
+            #note
+            #[must_use]
+            #[inline]
+            #vis fn #ident(&self) -> &#ty {
+                &self.#ident
             }
         }
-        _ => None,
     }
 }
 
-/// Whether `ty` is written `Arc<T>` (any path ending in `Arc` with one type argument).
-fn is_arc(ty: &Type) -> bool {
-    match ty {
-        Type::Group(group) => is_arc(&group.elem),
-        Type::Paren(paren) => is_arc(&paren.elem),
-        Type::Path(path) if path.qself.is_none() => {
-            let Some(segment) = path.path.segments.last() else {
-                return false;
-            };
-            let PathArguments::AngleBracketed(args) = &segment.arguments else {
-                return false;
-            };
-            segment.ident == "Arc"
-                && args.args.len() == 1
-                && matches!(args.args[0], GenericArgument::Type(_))
-        }
-        _ => false,
+/// `expr`, then `notify` (when it is not empty) with the value of `expr` in hand as `out`.
+fn then(expr: TokenStream, notify: TokenStream) -> TokenStream {
+    if notify.is_empty() {
+        return expr;
     }
+    let out = Ident::new("out", Span::mixed_site());
+    quote! {
+        let #out = #expr;
+        #notify
+        #out
+    }
+}
+
+fn doc(text: &str) -> TokenStream {
+    quote!(#[doc = #text])
+}
+
+fn where_clause(bounds: &[TokenStream]) -> TokenStream {
+    if bounds.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(where #(#bounds,)*)
+    }
+}
+
+fn ident_name(ident: &Ident) -> String {
+    syn::ext::IdentExt::unraw(ident).to_string()
 }
 
 /// `tokens` with every span set to `span`, so that an error about them points there.
@@ -528,7 +493,7 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tree| {
-            if let proc_macro2::TokenTree::Group(group) = &tree {
+            if let TokenTree::Group(group) = &tree {
                 let mut inner =
                     proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
                 inner.set_span(span);
@@ -540,40 +505,11 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// `base`, or `base` with a number appended, whichever no generic parameter of `input` is called.
-fn fresh_ident(base: &str, input: &DeriveInput) -> Ident {
-    let taken: Vec<String> = input
-        .generics
-        .params
-        .iter()
-        .map(|param| match param {
-            GenericParam::Type(t) => t.ident.to_string(),
-            GenericParam::Const(c) => c.ident.to_string(),
-            GenericParam::Lifetime(l) => l.lifetime.ident.to_string(),
-        })
-        .collect();
+/// `base`, or `base` with a number appended, whichever no generic parameter is called.
+fn fresh_ident(base: &str, taken: &[String]) -> Ident {
     let name = std::iter::once(base.to_string())
         .chain((2..).map(|n| format!("{base}{n}")))
         .find(|name| !taken.contains(name))
         .expect("an unused name");
     Ident::new(&name, Span::call_site())
-}
-
-/// A type as Rust source, without most of the spaces that `to_string` puts between tokens.
-fn type_string(ty: &Type) -> String {
-    let mut text = ty.to_token_stream().to_string();
-    for (from, to) in [
-        (" :: ", "::"),
-        (":: ", "::"),
-        (" <", "<"),
-        ("< ", "<"),
-        (" >", ">"),
-        (" ,", ","),
-        ("& ", "&"),
-        ("( ", "("),
-        (" )", ")"),
-    ] {
-        text = text.replace(from, to);
-    }
-    text
 }

@@ -4,10 +4,13 @@
 //! holds the types and the hidden module that the generated code refers to; this crate alone is
 //! of no use.
 
+// Parse (`attr`, `ast`), check (`valid`), emit (`expand`).
+mod ast;
 mod attr;
 mod expand;
 #[cfg(test)]
 mod snapshots;
+mod valid;
 
 use proc_macro::TokenStream;
 

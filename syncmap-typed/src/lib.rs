@@ -39,16 +39,48 @@
 //! assert_eq!(services.handler_snapshot().len(), 1);
 //! ```
 //!
-//! Without the `derive` feature (`default-features = false`) the crate is the map alone, with no
-//! proc-macro dependency.
+//! # Features
+//!
+//! - `derive` (default): [`macro@Registry`]. Without it (`default-features = false`) the crate is
+//!   the map alone, with no proc-macro dependency.
+//! - `watch`: `Watched` maps and `Watcher`s: a registry field declared `Watched<K, V>` can be
+//!   waited on, blocking or in any async runtime, for changes made through its generated
+//!   methods (built on [`event-listener`](https://docs.rs/event-listener), no runtime needed).
+//!
+//! # Consistency and limits
+//!
+//! A registry is its `SyncMap` fields, and every generated method is one map operation, so the
+//! map's guarantees are the registry's. In short:
+//!
+//! - each single-key operation (`register_*`, `replace_*`, a lookup, `remove_*`) is
+//!   linearizable, and a write *synchronizes before* any lookup that observes it: whatever the
+//!   writing thread did before registering a value is visible to a thread that finds it;
+//! - lookups of keys already in the read map take no lock and write no shared memory; new keys
+//!   take one mutex;
+//! - walks (`for_each_*`, `*_snapshot`) are not snapshots: they see each key at most once, with
+//!   a value it held during the walk;
+//! - there is no multi-key or multi-field atomicity: two fields of one registry, or two keys of
+//!   one field, are never changed together;
+//! - a key's `Eq` and `Clone` may run under the map's lock and must not call back into the same
+//!   map.
+//!
+//! The full statements are in `syncmap-core`'s documentation, re-exported here:
+//! [consistency and memory ordering](syncmap_core#consistency-and-memory-ordering),
+//! [user code and panics](syncmap_core#user-code-and-panics) and
+//! [limits](syncmap_core#limits) (writes of many new keys contend on one lock; deleted keys
+//! linger until the next rebuild; each value is its own allocation).
 
 // Lets the derive's default path, `::syncmap_typed`, resolve inside this crate's own unit tests.
 extern crate self as syncmap_typed;
 
 mod error;
+#[cfg(feature = "watch")]
+mod watch;
 
 pub use error::RegisterError;
 pub use syncmap_core::*;
+#[cfg(feature = "watch")]
+pub use watch::{Watched, Watcher};
 
 /// Derives a typed concurrent registry from a struct whose fields are `SyncMap`s.
 ///
@@ -70,6 +102,13 @@ pub use syncmap_core::*;
 /// | `for_each_handler` | `(&self, FnMut(&K, &V) -> ControlFlow<B>) -> ControlFlow<B>` | [`SyncMap::for_each`] |
 /// | `handler_snapshot` | `(&self) -> Vec<(K, Arc<V>)>` | [`SyncMap::iter`] |
 ///
+/// A field declared `Watched<K, V>` (or `Watched<K, V, S>`, the `watch` feature) is a map whose
+/// changes can be waited for: its accessor returns the `Watched` map, its `register_*`,
+/// `replace_*` and `remove_*` methods wake its watchers after each change they make (a
+/// rejected registration or the removal of an absent key changes nothing and wakes no one),
+/// and it gets `watch_<field>() -> Watcher`. Changes made through the map itself, via the
+/// accessor, are silent unless followed by `Watched::notify`.
+///
 /// Lookups take the key borrowed (`&str` for `String` keys) and return an owned handle, never a
 /// guard, so a caller may hold the value as long as it likes. When the value type is written
 /// `Arc<T>` (`SyncMap<String, Arc<dyn Handler>>`, the usual registry), the methods hand out
@@ -82,20 +121,39 @@ pub use syncmap_core::*;
 ///
 /// `register_*` refuses a key that already has a value and hands the rejected value back in a
 /// [`RegisterError`] (it clones the key to do so, once per call); `replace_*` is the hot swap.
-/// Each method is a thin wrapper with a one-line doc that links the `SyncMap` method it wraps.
+/// Each method is a thin wrapper with a one-line doc that links the `SyncMap` method it wraps;
+/// `register_*` documents its error in an `# Errors` section, and the generated code is clean
+/// under `clippy::pedantic`.
 ///
 /// # Attributes
 ///
 /// On the struct, `#[registry(..)]` accepts:
 /// - `crate = ::path`: where the facade is, for a renamed dependency or a re-export
 ///   (default `::syncmap_typed`). It must be absolute (`::name` or `crate::..`).
-/// - `vis = "pub(crate)"`: the visibility of all generated methods (default: the struct's).
+/// - `vis = "pub(crate)"`: the visibility of the `item` methods (default: the struct's).
 ///
 /// On a field:
 /// - `item = name`: generate the item methods above, named after `name` (raw identifiers such
 ///   as `r#type` work; `register_type` drops the `r#`).
-/// - `vis = "pub"`: the visibility of this field's methods; `vis = ""` makes them private.
+/// - `vis = "pub"`: the visibility of this field's `item` methods; `vis = ""` makes them
+///   private.
+/// - `accessor_vis = "pub(crate)"`: the visibility of the accessor.
 /// - `skip`: leave the field alone. Every field that is not skipped must be a `SyncMap`.
+///
+/// # Visibility
+///
+/// The accessor hands out the whole map, `clear()` included, so it is exactly as visible as
+/// the field unless `accessor_vis` says otherwise: a `pub` struct with a private field gets a
+/// private accessor, and outside code reaches the map only through the `item` methods, which
+/// take the struct's visibility (or `vis`). Widening the accessor takes an explicit
+/// `accessor_vis`.
+///
+/// # Bounds
+///
+/// The generated methods carry no bounds on concrete types (no `where String: Hash`): the
+/// derive checks once per field that the key is `Eq + Hash + Clone` and the hasher a
+/// `BuildHasher`, so a key type that is not `Hash` is one error, at the key type. Bounds that
+/// involve the struct's generic parameters are written on the methods that need them.
 ///
 /// Generic structs, `where` clauses and lifetimes are supported, and `#[cfg(..)]` on a field is
 /// carried over to each of its methods.
@@ -131,7 +189,7 @@ pub use syncmap_core::*;
 /// # Which fields are maps
 ///
 /// The derive sees syntax, not types: a field is a map when its type is a path whose last
-/// segment is `SyncMap` with two or three type arguments (`SyncMap<K, V>`,
+/// segment is `SyncMap` (or `Watched`) with two or three type arguments (`SyncMap<K, V>`,
 /// `syncmap_typed::SyncMap<K, V, S>`, …). A type alias of a `SyncMap`, or a wrapper around one,
 /// is not seen through: mark such a field `#[registry(skip)]` and write its methods by hand.
 /// Conversely a different type that happens to be called `SyncMap` is taken for the real one:
@@ -153,8 +211,11 @@ pub use syncmap_core::*;
 /// together: an enum, union, tuple or unit struct; a field that is neither a `SyncMap` nor
 /// skipped; an unknown key (with the closest valid one suggested), a duplicate key or a bad
 /// value; `skip` with `item`; two fields (or a field and its own `item`) generating the same
-/// method, reported at both; a relative `crate` path. Fields without mistakes still get their
-/// methods, so one mistake does not cascade into errors at every call site.
+/// method, reported at both; a relative `crate` path. Each mistake is reported once: a key type
+/// that is not `Hash` is one error at the key type, and a `SyncMap` with the wrong number of
+/// type arguments is left to the compiler's own error (the derive generates nothing for that
+/// field). Fields without mistakes still get their methods, so one mistake does not cascade
+/// into errors at every call site.
 ///
 /// ```compile_fail
 /// use syncmap_typed::{Registry, SyncMap};
@@ -172,50 +233,12 @@ pub use syncmap_macros::Registry;
 
 /// What the derived code refers to, by absolute path. Not public API: no stability guarantee.
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::{Ref, RegisterError, SyncMap};
-    pub use core::borrow::Borrow;
-    pub use core::clone::Clone;
-    pub use core::cmp::Eq;
-    pub use core::hash::{BuildHasher, Hash};
-    pub use core::iter::Iterator;
-    pub use core::marker::Sized;
-    pub use core::ops::{ControlFlow, FnMut};
-    pub use core::option::Option;
-    pub use core::result::Result;
-    pub use std::sync::Arc;
-    pub use std::vec::Vec;
+#[path = "private.rs"]
+pub mod __private;
 
-    /// Turns an entry of a map of `Arc<T>` values into one without the map's own `Arc`.
-    pub fn unwrap_entry<K, V: Clone>((key, value): (K, Arc<V>)) -> (K, V) {
-        (key, Arc::unwrap_or_clone(value))
-    }
-
-    /// The body of every `register_*` method: [`SyncMap::try_insert`], with the error turned
-    /// into a [`RegisterError`] that hands back the key and the value.
-    pub fn register<K, V, S>(
-        map: &SyncMap<K, V, S>,
-        item: &'static str,
-        key: K,
-        value: V,
-    ) -> Result<(), RegisterError<K, V>>
-    where
-        K: Eq + Hash + Clone,
-        S: BuildHasher,
-    {
-        match map.try_insert(key.clone(), value) {
-            Ok(_) => Ok(()),
-            Err(occupied) => Err(RegisterError::new(
-                item,
-                key,
-                Ref::into_arc(occupied.existing),
-                occupied.value,
-            )),
-        }
-    }
-}
-
-/// The README's code blocks, compiled and run as doctests so the quick start cannot rot.
+/// This crate's README's code blocks, compiled and run as doctests so the quick start cannot
+/// rot. (The README ships in the package; the repository's root README is tested by the
+/// examples crate.)
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -358,12 +358,22 @@ mod visibility {
             }
         }
 
-        /// `#[registry(vis = ..)]` on the struct sets the default for every field.
+        /// `#[registry(vis = ..)]` on the struct sets the default for every field's `item`
+        /// methods. Accessors keep the field's visibility unless `accessor_vis` widens it.
         #[derive(Registry, Default)]
         #[registry(vis = "pub(super)")]
         pub struct ForParent {
             #[registry(item = thing)]
             things: SyncMap<u8, u8>,
+            #[registry(accessor_vis = "pub(super)")]
+            exposed: SyncMap<u8, u8>,
+        }
+
+        impl ForParent {
+            /// The private accessor is usable inside the module.
+            pub fn things_len(&self) -> usize {
+                self.things().len()
+            }
         }
     }
 
@@ -374,7 +384,9 @@ mod visibility {
             && mixed.register_crate_wide(1, 1).is_ok()
             && mixed.register_hidden_through_module(1, 1)
             && parent.register_thing(1, 1).is_ok()
-            && parent.things().len() == 1
+            && parent.things_len() == 1
+            && parent.thing_snapshot().len() == 1
+            && parent.exposed().is_empty()
     }
 }
 

@@ -2,11 +2,16 @@
 #[allow(dead_code)]
 impl Services {
     /// HTTP handlers by route.
+    #[must_use]
     #[inline]
-    pub fn handlers(&self) -> &SyncMap<String, Arc<dyn Handler>> {
+    fn handlers(&self) -> &SyncMap<String, Arc<dyn Handler>> {
         &self.handlers
     }
-    /// Registers `value` as the `handler` of `key` unless the key already has one, in which case the error hands `value` back. Wraps [`SyncMap::try_insert`](::syncmap_typed::__private::SyncMap::try_insert).
+    /** Registers `value` as the `handler` of `key` unless the key already has one. Wraps [`SyncMap::try_insert`](::syncmap_typed::__private::SyncMap::try_insert).
+
+ # Errors
+
+ Returns a [`RegisterError`](::syncmap_typed::__private::RegisterError) holding `key` and `value` when `key` already has a `handler`; the map is then unchanged.*/
     #[inline]
     pub fn register_handler(
         &self,
@@ -15,12 +20,13 @@ impl Services {
     ) -> ::syncmap_typed::__private::Result<
         (),
         ::syncmap_typed::__private::RegisterError<String, Arc<dyn Handler>>,
-    >
-    where
-        String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Clone,
-    {
-        ::syncmap_typed::__private::register(&self.handlers, "handler", key, value)
+    > {
+        ::syncmap_typed::__private::RegistryMap::register(
+            self.__registry_handlers(),
+            "handler",
+            key,
+            value,
+        )
     }
     /// Sets the `handler` of `key`, registered or not, and returns the one it replaces (a hot swap). Wraps [`SyncMap::insert`](::syncmap_typed::__private::SyncMap::insert).
     #[inline]
@@ -28,31 +34,32 @@ impl Services {
         &self,
         key: String,
         value: Arc<dyn Handler>,
-    ) -> ::syncmap_typed::__private::Option<Arc<dyn Handler>>
-    where
-        String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Clone,
-        Arc<dyn Handler>: ::syncmap_typed::__private::Clone,
-    {
+    ) -> ::syncmap_typed::__private::Option<Arc<dyn Handler>> {
         ::syncmap_typed::__private::Option::map(
-            ::syncmap_typed::__private::SyncMap::insert(&self.handlers, key, value),
+            ::syncmap_typed::__private::RegistryMap::insert(
+                self.__registry_handlers(),
+                key,
+                value,
+            ),
             ::syncmap_typed::__private::Arc::unwrap_or_clone,
         )
     }
     /// The `handler` registered under `key`: a clone of its `Arc` (never a lock guard). Wraps [`SyncMap::get_cloned`](::syncmap_typed::__private::SyncMap::get_cloned).
+    #[must_use]
     #[inline]
     pub fn handler<Q>(
         &self,
         key: &Q,
     ) -> ::syncmap_typed::__private::Option<Arc<dyn Handler>>
     where
-        String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Borrow<Q>,
+        String: ::syncmap_typed::__private::Borrow<Q>,
         Q: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ?::syncmap_typed::__private::Sized,
-        Arc<dyn Handler>: ::syncmap_typed::__private::Clone,
     {
-        ::syncmap_typed::__private::SyncMap::get_cloned(&self.handlers, key)
+        ::syncmap_typed::__private::RegistryMap::get_cloned(
+            self.__registry_handlers(),
+            key,
+        )
     }
     /// Unregisters the `handler` of `key` and returns it. Wraps [`SyncMap::remove`](::syncmap_typed::__private::SyncMap::remove).
     #[inline]
@@ -61,27 +68,31 @@ impl Services {
         key: &Q,
     ) -> ::syncmap_typed::__private::Option<Arc<dyn Handler>>
     where
-        String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Borrow<Q>,
+        String: ::syncmap_typed::__private::Borrow<Q>,
         Q: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ?::syncmap_typed::__private::Sized,
-        Arc<dyn Handler>: ::syncmap_typed::__private::Clone,
     {
         ::syncmap_typed::__private::Option::map(
-            ::syncmap_typed::__private::SyncMap::remove(&self.handlers, key),
+            ::syncmap_typed::__private::RegistryMap::remove(
+                self.__registry_handlers(),
+                key,
+            ),
             ::syncmap_typed::__private::Arc::unwrap_or_clone,
         )
     }
     /// Whether a `handler` is registered under `key`. Wraps [`SyncMap::contains_key`](::syncmap_typed::__private::SyncMap::contains_key).
+    #[must_use]
     #[inline]
     pub fn contains_handler<Q>(&self, key: &Q) -> bool
     where
-        String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Borrow<Q>,
+        String: ::syncmap_typed::__private::Borrow<Q>,
         Q: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ?::syncmap_typed::__private::Sized,
     {
-        ::syncmap_typed::__private::SyncMap::contains_key(&self.handlers, key)
+        ::syncmap_typed::__private::RegistryMap::contains_key(
+            self.__registry_handlers(),
+            key,
+        )
     }
     /// Calls `f` on each registered `handler` until it returns `ControlFlow::Break`. Wraps [`SyncMap::for_each`](::syncmap_typed::__private::SyncMap::for_each).
     #[inline]
@@ -91,32 +102,37 @@ impl Services {
             &String,
             &Arc<dyn Handler>,
         ) -> ::syncmap_typed::__private::ControlFlow<B>,
-    ) -> ::syncmap_typed::__private::ControlFlow<B>
-    where
-        String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash,
-    {
-        ::syncmap_typed::__private::SyncMap::for_each(&self.handlers, f)
+    ) -> ::syncmap_typed::__private::ControlFlow<B> {
+        ::syncmap_typed::__private::RegistryMap::for_each(self.__registry_handlers(), f)
     }
     /// Every registered `handler` with its key, collected into a `Vec` in no particular order. Wraps [`SyncMap::iter`](::syncmap_typed::__private::SyncMap::iter).
+    #[must_use]
     #[inline]
     pub fn handler_snapshot(
         &self,
-    ) -> ::syncmap_typed::__private::Vec<(String, Arc<dyn Handler>)>
-    where
-        String: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Clone,
-        Arc<dyn Handler>: ::syncmap_typed::__private::Clone,
-    {
+    ) -> ::syncmap_typed::__private::Vec<(String, Arc<dyn Handler>)> {
         ::syncmap_typed::__private::Iterator::collect(
             ::syncmap_typed::__private::Iterator::map(
-                ::syncmap_typed::__private::SyncMap::iter(&self.handlers),
+                ::syncmap_typed::__private::IntoIterator::into_iter(
+                    ::syncmap_typed::__private::RegistryMap::snapshot(
+                        self.__registry_handlers(),
+                    ),
+                ),
                 ::syncmap_typed::__private::unwrap_entry,
             ),
         )
     }
-    /// The `plain` map, with the whole [`SyncMap`](::syncmap_typed::__private::SyncMap) API.
+    #[doc(hidden)]
     #[inline]
-    pub fn plain(&self) -> &SyncMap<String, u64> {
+    fn __registry_handlers(
+        &self,
+    ) -> &impl ::syncmap_typed::__private::RegistryMap<String, Arc<dyn Handler>> {
+        &self.handlers
+    }
+    /// The `plain` map, with the whole [`SyncMap`](::syncmap_typed::__private::SyncMap) API.
+    #[must_use]
+    #[inline]
+    fn plain(&self) -> &SyncMap<String, u64> {
         &self.plain
     }
 }

@@ -2,13 +2,29 @@
 #[allow(dead_code)]
 impl Clash {
     /// The `users` map, with the whole [`SyncMap`](::syncmap_typed::__private::SyncMap) API.
+    #[must_use]
     #[inline]
     fn users(&self) -> &SyncMap<u32, String> {
         &self.users
     }
+    #[doc(hidden)]
+    #[inline]
+    fn __registry_users(
+        &self,
+    ) -> &impl ::syncmap_typed::__private::RegistryMap<u32, String> {
+        &self.users
+    }
     /// The `by_name` map, with the whole [`SyncMap`](::syncmap_typed::__private::SyncMap) API.
+    #[must_use]
     #[inline]
     fn by_name(&self) -> &SyncMap<String, u32> {
+        &self.by_name
+    }
+    #[doc(hidden)]
+    #[inline]
+    fn __registry_by_name(
+        &self,
+    ) -> &impl ::syncmap_typed::__private::RegistryMap<String, u32> {
         &self.by_name
     }
 }

@@ -2,11 +2,16 @@
 #[allow(dead_code)]
 impl Broken {
     /// The `fine` map, with the whole [`SyncMap`](::syncmap_typed::__private::SyncMap) API.
+    #[must_use]
     #[inline]
     fn fine(&self) -> &SyncMap<u32, u32> {
         &self.fine
     }
-    /// Registers `value` as the `ok` of `key` unless the key already has one, in which case the error hands `value` back. Wraps [`SyncMap::try_insert`](::syncmap_typed::__private::SyncMap::try_insert).
+    /** Registers `value` as the `ok` of `key` unless the key already has one. Wraps [`SyncMap::try_insert`](::syncmap_typed::__private::SyncMap::try_insert).
+
+ # Errors
+
+ Returns a [`RegisterError`](::syncmap_typed::__private::RegisterError) holding `key` and `value` when `key` already has a `ok`; the map is then unchanged.*/
     #[inline]
     fn register_ok(
         &self,
@@ -15,12 +20,13 @@ impl Broken {
     ) -> ::syncmap_typed::__private::Result<
         (),
         ::syncmap_typed::__private::RegisterError<u32, u32>,
-    >
-    where
-        u32: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Clone,
-    {
-        ::syncmap_typed::__private::register(&self.fine, "ok", key, value)
+    > {
+        ::syncmap_typed::__private::RegistryMap::register(
+            self.__registry_fine(),
+            "ok",
+            key,
+            value,
+        )
     }
     /// Sets the `ok` of `key`, registered or not, and returns the one it replaces (a hot swap). Wraps [`SyncMap::insert`](::syncmap_typed::__private::SyncMap::insert).
     #[inline]
@@ -28,26 +34,26 @@ impl Broken {
         &self,
         key: u32,
         value: u32,
-    ) -> ::syncmap_typed::__private::Option<::syncmap_typed::__private::Arc<u32>>
-    where
-        u32: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Clone,
-    {
-        ::syncmap_typed::__private::SyncMap::insert(&self.fine, key, value)
+    ) -> ::syncmap_typed::__private::Option<::syncmap_typed::__private::Arc<u32>> {
+        ::syncmap_typed::__private::RegistryMap::insert(
+            self.__registry_fine(),
+            key,
+            value,
+        )
     }
     /// The `ok` registered under `key`, as an owned `Arc` (never a lock guard). Wraps [`SyncMap::get_arc`](::syncmap_typed::__private::SyncMap::get_arc).
+    #[must_use]
     #[inline]
     fn ok<Q>(
         &self,
         key: &Q,
     ) -> ::syncmap_typed::__private::Option<::syncmap_typed::__private::Arc<u32>>
     where
-        u32: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Borrow<Q>,
+        u32: ::syncmap_typed::__private::Borrow<Q>,
         Q: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ?::syncmap_typed::__private::Sized,
     {
-        ::syncmap_typed::__private::SyncMap::get_arc(&self.fine, key)
+        ::syncmap_typed::__private::RegistryMap::get_arc(self.__registry_fine(), key)
     }
     /// Unregisters the `ok` of `key` and returns it. Wraps [`SyncMap::remove`](::syncmap_typed::__private::SyncMap::remove).
     #[inline]
@@ -56,23 +62,25 @@ impl Broken {
         key: &Q,
     ) -> ::syncmap_typed::__private::Option<::syncmap_typed::__private::Arc<u32>>
     where
-        u32: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Borrow<Q>,
+        u32: ::syncmap_typed::__private::Borrow<Q>,
         Q: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ?::syncmap_typed::__private::Sized,
     {
-        ::syncmap_typed::__private::SyncMap::remove(&self.fine, key)
+        ::syncmap_typed::__private::RegistryMap::remove(self.__registry_fine(), key)
     }
     /// Whether a `ok` is registered under `key`. Wraps [`SyncMap::contains_key`](::syncmap_typed::__private::SyncMap::contains_key).
+    #[must_use]
     #[inline]
     fn contains_ok<Q>(&self, key: &Q) -> bool
     where
-        u32: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Borrow<Q>,
+        u32: ::syncmap_typed::__private::Borrow<Q>,
         Q: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
             + ?::syncmap_typed::__private::Sized,
     {
-        ::syncmap_typed::__private::SyncMap::contains_key(&self.fine, key)
+        ::syncmap_typed::__private::RegistryMap::contains_key(
+            self.__registry_fine(),
+            key,
+        )
     }
     /// Calls `f` on each registered `ok` until it returns `ControlFlow::Break`. Wraps [`SyncMap::for_each`](::syncmap_typed::__private::SyncMap::for_each).
     #[inline]
@@ -82,33 +90,33 @@ impl Broken {
             &u32,
             &u32,
         ) -> ::syncmap_typed::__private::ControlFlow<B>,
-    ) -> ::syncmap_typed::__private::ControlFlow<B>
-    where
-        u32: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash,
-    {
-        ::syncmap_typed::__private::SyncMap::for_each(&self.fine, f)
+    ) -> ::syncmap_typed::__private::ControlFlow<B> {
+        ::syncmap_typed::__private::RegistryMap::for_each(self.__registry_fine(), f)
     }
     /// Every registered `ok` with its key, collected into a `Vec` in no particular order. Wraps [`SyncMap::iter`](::syncmap_typed::__private::SyncMap::iter).
+    #[must_use]
     #[inline]
     fn ok_snapshot(
         &self,
-    ) -> ::syncmap_typed::__private::Vec<(u32, ::syncmap_typed::__private::Arc<u32>)>
-    where
-        u32: ::syncmap_typed::__private::Eq + ::syncmap_typed::__private::Hash
-            + ::syncmap_typed::__private::Clone,
-    {
-        ::syncmap_typed::__private::Iterator::collect(
-            ::syncmap_typed::__private::SyncMap::iter(&self.fine),
-        )
+    ) -> ::syncmap_typed::__private::Vec<(u32, ::syncmap_typed::__private::Arc<u32>)> {
+        ::syncmap_typed::__private::RegistryMap::snapshot(self.__registry_fine())
+    }
+    #[doc(hidden)]
+    #[inline]
+    fn __registry_fine(
+        &self,
+    ) -> &impl ::syncmap_typed::__private::RegistryMap<u32, u32> {
+        &self.fine
     }
     /// The `typo` map, with the whole [`SyncMap`](::syncmap_typed::__private::SyncMap) API.
+    #[must_use]
     #[inline]
     fn typo(&self) -> &SyncMap<u32, u32> {
         &self.typo
     }
 }
 ::core::compile_error! {
-    "unknown `registry` key `itme`; did you mean `item`? (expected one of `item`, `vis`, `skip`)"
+    "unknown `registry` key `itme`; did you mean `item`? (expected one of `item`, `vis`, `accessor_vis`, `skip`)"
 }
 ::core::compile_error! {
     "expected an identifier for `item`, as in `item = handler` (methods are named after it)"

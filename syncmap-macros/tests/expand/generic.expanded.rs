@@ -5,11 +5,16 @@ where
     K: Eq + Hash + Clone,
 {
     /// The `entries` map, with the whole [`SyncMap`](::my_facade::typed::__private::SyncMap) API.
+    #[must_use]
     #[inline]
-    pub fn entries(&self) -> &SyncMap<K, Arc<V>, S> {
+    fn entries(&self) -> &SyncMap<K, Arc<V>, S> {
         &self.entries
     }
-    /// Registers `value` as the `entry` of `key` unless the key already has one, in which case the error hands `value` back. Wraps [`SyncMap::try_insert`](::my_facade::typed::__private::SyncMap::try_insert).
+    /** Registers `value` as the `entry` of `key` unless the key already has one. Wraps [`SyncMap::try_insert`](::my_facade::typed::__private::SyncMap::try_insert).
+
+ # Errors
+
+ Returns a [`RegisterError`](::my_facade::typed::__private::RegisterError) holding `key` and `value` when `key` already has a `entry`; the map is then unchanged.*/
     #[inline]
     pub fn register_entry(
         &self,
@@ -24,7 +29,12 @@ where
             + ::my_facade::typed::__private::Clone,
         S: ::my_facade::typed::__private::BuildHasher,
     {
-        ::my_facade::typed::__private::register(&self.entries, "entry", key, value)
+        ::my_facade::typed::__private::RegistryMap::register(
+            self.__registry_entries(),
+            "entry",
+            key,
+            value,
+        )
     }
     /// Sets the `entry` of `key`, registered or not, and returns the one it replaces (a hot swap). Wraps [`SyncMap::insert`](::my_facade::typed::__private::SyncMap::insert).
     #[inline]
@@ -37,25 +47,32 @@ where
         K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ::my_facade::typed::__private::Clone,
         S: ::my_facade::typed::__private::BuildHasher,
-        Arc<V>: ::my_facade::typed::__private::Clone,
     {
         ::my_facade::typed::__private::Option::map(
-            ::my_facade::typed::__private::SyncMap::insert(&self.entries, key, value),
+            ::my_facade::typed::__private::RegistryMap::insert(
+                self.__registry_entries(),
+                key,
+                value,
+            ),
             ::my_facade::typed::__private::Arc::unwrap_or_clone,
         )
     }
     /// The `entry` registered under `key`: a clone of its `Arc` (never a lock guard). Wraps [`SyncMap::get_cloned`](::my_facade::typed::__private::SyncMap::get_cloned).
+    #[must_use]
     #[inline]
     pub fn entry<Q>(&self, key: &Q) -> ::my_facade::typed::__private::Option<Arc<V>>
     where
         K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
-            + ::my_facade::typed::__private::Borrow<Q>,
+            + ::my_facade::typed::__private::Clone,
+        S: ::my_facade::typed::__private::BuildHasher,
+        K: ::my_facade::typed::__private::Borrow<Q>,
         Q: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ?::my_facade::typed::__private::Sized,
-        S: ::my_facade::typed::__private::BuildHasher,
-        Arc<V>: ::my_facade::typed::__private::Clone,
     {
-        ::my_facade::typed::__private::SyncMap::get_cloned(&self.entries, key)
+        ::my_facade::typed::__private::RegistryMap::get_cloned(
+            self.__registry_entries(),
+            key,
+        )
     }
     /// Unregisters the `entry` of `key` and returns it. Wraps [`SyncMap::remove`](::my_facade::typed::__private::SyncMap::remove).
     #[inline]
@@ -65,28 +82,36 @@ where
     ) -> ::my_facade::typed::__private::Option<Arc<V>>
     where
         K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
-            + ::my_facade::typed::__private::Borrow<Q>,
+            + ::my_facade::typed::__private::Clone,
+        S: ::my_facade::typed::__private::BuildHasher,
+        K: ::my_facade::typed::__private::Borrow<Q>,
         Q: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ?::my_facade::typed::__private::Sized,
-        S: ::my_facade::typed::__private::BuildHasher,
-        Arc<V>: ::my_facade::typed::__private::Clone,
     {
         ::my_facade::typed::__private::Option::map(
-            ::my_facade::typed::__private::SyncMap::remove(&self.entries, key),
+            ::my_facade::typed::__private::RegistryMap::remove(
+                self.__registry_entries(),
+                key,
+            ),
             ::my_facade::typed::__private::Arc::unwrap_or_clone,
         )
     }
     /// Whether a `entry` is registered under `key`. Wraps [`SyncMap::contains_key`](::my_facade::typed::__private::SyncMap::contains_key).
+    #[must_use]
     #[inline]
     pub fn contains_entry<Q>(&self, key: &Q) -> bool
     where
         K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
-            + ::my_facade::typed::__private::Borrow<Q>,
+            + ::my_facade::typed::__private::Clone,
+        S: ::my_facade::typed::__private::BuildHasher,
+        K: ::my_facade::typed::__private::Borrow<Q>,
         Q: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ?::my_facade::typed::__private::Sized,
-        S: ::my_facade::typed::__private::BuildHasher,
     {
-        ::my_facade::typed::__private::SyncMap::contains_key(&self.entries, key)
+        ::my_facade::typed::__private::RegistryMap::contains_key(
+            self.__registry_entries(),
+            key,
+        )
     }
     /// Calls `f` on each registered `entry` until it returns `ControlFlow::Break`. Wraps [`SyncMap::for_each`](::my_facade::typed::__private::SyncMap::for_each).
     #[inline]
@@ -98,35 +123,60 @@ where
         ) -> ::my_facade::typed::__private::ControlFlow<B>,
     ) -> ::my_facade::typed::__private::ControlFlow<B>
     where
-        K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash,
+        K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
+            + ::my_facade::typed::__private::Clone,
         S: ::my_facade::typed::__private::BuildHasher,
     {
-        ::my_facade::typed::__private::SyncMap::for_each(&self.entries, f)
+        ::my_facade::typed::__private::RegistryMap::for_each(
+            self.__registry_entries(),
+            f,
+        )
     }
     /// Every registered `entry` with its key, collected into a `Vec` in no particular order. Wraps [`SyncMap::iter`](::my_facade::typed::__private::SyncMap::iter).
+    #[must_use]
     #[inline]
     pub fn entry_snapshot(&self) -> ::my_facade::typed::__private::Vec<(K, Arc<V>)>
     where
         K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ::my_facade::typed::__private::Clone,
         S: ::my_facade::typed::__private::BuildHasher,
-        Arc<V>: ::my_facade::typed::__private::Clone,
     {
         ::my_facade::typed::__private::Iterator::collect(
             ::my_facade::typed::__private::Iterator::map(
-                ::my_facade::typed::__private::SyncMap::iter(&self.entries),
+                ::my_facade::typed::__private::IntoIterator::into_iter(
+                    ::my_facade::typed::__private::RegistryMap::snapshot(
+                        self.__registry_entries(),
+                    ),
+                ),
                 ::my_facade::typed::__private::unwrap_entry,
             ),
         )
     }
+    #[doc(hidden)]
+    #[inline]
+    fn __registry_entries(
+        &self,
+    ) -> &impl ::my_facade::typed::__private::RegistryMap<K, Arc<V>>
+    where
+        K: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
+            + ::my_facade::typed::__private::Clone,
+        S: ::my_facade::typed::__private::BuildHasher,
+    {
+        &self.entries
+    }
     #[cfg(feature = "names")]
     /// The `types` map, with the whole [`SyncMap`](::my_facade::typed::__private::SyncMap) API.
+    #[must_use]
     #[inline]
-    pub(crate) fn types(&self) -> &SyncMap<&'a str, u32> {
+    fn types(&self) -> &SyncMap<&'a str, u32> {
         &self.types
     }
     #[cfg(feature = "names")]
-    /// Registers `value` as the `type` of `key` unless the key already has one, in which case the error hands `value` back. Wraps [`SyncMap::try_insert`](::my_facade::typed::__private::SyncMap::try_insert).
+    /** Registers `value` as the `type` of `key` unless the key already has one. Wraps [`SyncMap::try_insert`](::my_facade::typed::__private::SyncMap::try_insert).
+
+ # Errors
+
+ Returns a [`RegisterError`](::my_facade::typed::__private::RegisterError) holding `key` and `value` when `key` already has a `type`; the map is then unchanged.*/
     #[inline]
     pub(crate) fn register_type(
         &self,
@@ -135,12 +185,13 @@ where
     ) -> ::my_facade::typed::__private::Result<
         (),
         ::my_facade::typed::__private::RegisterError<&'a str, u32>,
-    >
-    where
-        &'a str: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
-            + ::my_facade::typed::__private::Clone,
-    {
-        ::my_facade::typed::__private::register(&self.types, "type", key, value)
+    > {
+        ::my_facade::typed::__private::RegistryMap::register(
+            self.__registry_types(),
+            "type",
+            key,
+            value,
+        )
     }
     #[cfg(feature = "names")]
     /// Sets the `type` of `key`, registered or not, and returns the one it replaces (a hot swap). Wraps [`SyncMap::insert`](::my_facade::typed::__private::SyncMap::insert).
@@ -149,27 +200,27 @@ where
         &self,
         key: &'a str,
         value: u32,
-    ) -> ::my_facade::typed::__private::Option<::my_facade::typed::__private::Arc<u32>>
-    where
-        &'a str: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
-            + ::my_facade::typed::__private::Clone,
-    {
-        ::my_facade::typed::__private::SyncMap::insert(&self.types, key, value)
+    ) -> ::my_facade::typed::__private::Option<::my_facade::typed::__private::Arc<u32>> {
+        ::my_facade::typed::__private::RegistryMap::insert(
+            self.__registry_types(),
+            key,
+            value,
+        )
     }
     #[cfg(feature = "names")]
     /// The `type` registered under `key`, as an owned `Arc` (never a lock guard). Wraps [`SyncMap::get_arc`](::my_facade::typed::__private::SyncMap::get_arc).
+    #[must_use]
     #[inline]
     pub(crate) fn r#type<Q>(
         &self,
         key: &Q,
     ) -> ::my_facade::typed::__private::Option<::my_facade::typed::__private::Arc<u32>>
     where
-        &'a str: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
-            + ::my_facade::typed::__private::Borrow<Q>,
+        &'a str: ::my_facade::typed::__private::Borrow<Q>,
         Q: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ?::my_facade::typed::__private::Sized,
     {
-        ::my_facade::typed::__private::SyncMap::get_arc(&self.types, key)
+        ::my_facade::typed::__private::RegistryMap::get_arc(self.__registry_types(), key)
     }
     #[cfg(feature = "names")]
     /// Unregisters the `type` of `key` and returns it. Wraps [`SyncMap::remove`](::my_facade::typed::__private::SyncMap::remove).
@@ -179,24 +230,26 @@ where
         key: &Q,
     ) -> ::my_facade::typed::__private::Option<::my_facade::typed::__private::Arc<u32>>
     where
-        &'a str: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
-            + ::my_facade::typed::__private::Borrow<Q>,
+        &'a str: ::my_facade::typed::__private::Borrow<Q>,
         Q: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ?::my_facade::typed::__private::Sized,
     {
-        ::my_facade::typed::__private::SyncMap::remove(&self.types, key)
+        ::my_facade::typed::__private::RegistryMap::remove(self.__registry_types(), key)
     }
     #[cfg(feature = "names")]
     /// Whether a `type` is registered under `key`. Wraps [`SyncMap::contains_key`](::my_facade::typed::__private::SyncMap::contains_key).
+    #[must_use]
     #[inline]
     pub(crate) fn contains_type<Q>(&self, key: &Q) -> bool
     where
-        &'a str: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
-            + ::my_facade::typed::__private::Borrow<Q>,
+        &'a str: ::my_facade::typed::__private::Borrow<Q>,
         Q: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
             + ?::my_facade::typed::__private::Sized,
     {
-        ::my_facade::typed::__private::SyncMap::contains_key(&self.types, key)
+        ::my_facade::typed::__private::RegistryMap::contains_key(
+            self.__registry_types(),
+            key,
+        )
     }
     #[cfg(feature = "names")]
     /// Calls `f` on each registered `type` until it returns `ControlFlow::Break`. Wraps [`SyncMap::for_each`](::my_facade::typed::__private::SyncMap::for_each).
@@ -207,31 +260,32 @@ where
             &&'a str,
             &u32,
         ) -> ::my_facade::typed::__private::ControlFlow<B>,
-    ) -> ::my_facade::typed::__private::ControlFlow<B>
-    where
-        &'a str: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash,
-    {
-        ::my_facade::typed::__private::SyncMap::for_each(&self.types, f)
+    ) -> ::my_facade::typed::__private::ControlFlow<B> {
+        ::my_facade::typed::__private::RegistryMap::for_each(self.__registry_types(), f)
     }
     #[cfg(feature = "names")]
     /// Every registered `type` with its key, collected into a `Vec` in no particular order. Wraps [`SyncMap::iter`](::my_facade::typed::__private::SyncMap::iter).
+    #[must_use]
     #[inline]
     pub(crate) fn type_snapshot(
         &self,
     ) -> ::my_facade::typed::__private::Vec<
         (&'a str, ::my_facade::typed::__private::Arc<u32>),
-    >
-    where
-        &'a str: ::my_facade::typed::__private::Eq + ::my_facade::typed::__private::Hash
-            + ::my_facade::typed::__private::Clone,
-    {
-        ::my_facade::typed::__private::Iterator::collect(
-            ::my_facade::typed::__private::SyncMap::iter(&self.types),
-        )
+    > {
+        ::my_facade::typed::__private::RegistryMap::snapshot(self.__registry_types())
+    }
+    #[cfg(feature = "names")]
+    #[doc(hidden)]
+    #[inline]
+    fn __registry_types(
+        &self,
+    ) -> &impl ::my_facade::typed::__private::RegistryMap<&'a str, u32> {
+        &self.types
     }
     /// The `loop` map, with the whole [`SyncMap`](::my_facade::typed::__private::SyncMap) API.
+    #[must_use]
     #[inline]
-    pub(crate) fn r#loop(&self) -> &SyncMap<u8, u8> {
+    fn r#loop(&self) -> &SyncMap<u8, u8> {
         &self.r#loop
     }
 }
