@@ -16,7 +16,7 @@
 
 use crate::entry::{Entry, EntryState};
 use crate::primitive::Arc;
-use crate::read::ReadOnly;
+use crate::read::{ReadOnly, RetiredRead};
 use crate::reclaim::Guard;
 use crate::stats::Counters;
 use crate::table::Table;
@@ -69,8 +69,10 @@ impl<K, V> Dirty<K, V> {
         if self.table.is_some() {
             return;
         }
-        let mut table = Table::with_capacity(capacity.max(read.table.len() + 1));
-        let (mut copied, mut expunged) = (0, 0);
+        // First the entries to keep (pointers), so the table is sized for them, not for the
+        // read map's deleted entries (after a delete-all, that would be a table for every key).
+        let mut kept = Vec::new();
+        let mut expunged = 0;
         for entry in read.table.iter() {
             // An entry seen with a value is kept without a second look (if it is deleted
             // meanwhile, it is a deleted entry that the dirty map holds, which is allowed); only
@@ -78,11 +80,13 @@ impl<K, V> Dirty<K, V> {
             match entry.state(guard) {
                 EntryState::Expunged => {}
                 EntryState::Deleted if entry.try_expunge_locked(guard) => expunged += 1,
-                _ => {
-                    copied += 1;
-                    table.push_unique(Arc::clone(entry));
-                }
+                _ => kept.push(Arc::clone(entry)),
             }
+        }
+        let copied = kept.len() as u64;
+        let mut table = Table::with_capacity(capacity.max(kept.len() + 1));
+        for entry in kept {
+            table.push_unique(entry);
         }
         self.counters.dirty_rebuilds += 1;
         self.counters.entries_copied += copied;
@@ -102,7 +106,7 @@ pub(crate) enum Garbage<K, V> {
     /// An entry removed from the last table holding it.
     Entry(Arc<Entry<K, V>>),
     /// A replaced read snapshot.
-    Read(Box<ReadOnly<K, V>>),
+    Read(RetiredRead<K, V>),
     /// A dirty table dropped by `clear` (boxed, to keep every operation's garbage slot small).
     Table(Box<Table<K, V>>),
 }

@@ -32,7 +32,7 @@
 
 use crate::primitive::Arc;
 use crate::reclaim::Guard;
-use crate::slot::{Owned, ValueSlot};
+use crate::slot::{Owned, Val, ValueSlot};
 
 /// The observable state of an entry's slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,9 +57,9 @@ pub(crate) struct Entry<K, V> {
 /// Outcome of [`Entry::try_load_or_store`].
 pub(crate) enum LoadOrStore<'g, V> {
     /// A value was present; the offered value is handed back.
-    Loaded(&'g V, V),
+    Loaded(Val<'g, V>, V),
     /// The offered value was stored.
-    Stored(&'g V),
+    Stored(Val<'g, V>),
     /// The entry is expunged; the caller must retry under the lock.
     Expunged(V),
 }
@@ -75,7 +75,7 @@ impl<K, V> Entry<K, V> {
 
     /// Go's `entry.load`: the live value, if any. One acquire load; writes nothing.
     #[inline]
-    pub(crate) fn load<'g>(&self, guard: &'g Guard<'_>) -> Option<&'g V> {
+    pub(crate) fn load<'g>(&self, guard: &'g Guard<'_>) -> Option<Val<'g, V>> {
         self.slot.load(guard).value()
     }
 
@@ -194,7 +194,7 @@ impl<K, V> Entry<K, V> {
         let mut new = Owned::Value(new);
         loop {
             match current.value() {
-                Some(v) if *v == *old => {}
+                Some(v) if *v.get() == *old => {}
                 _ => return Err(offered_value(new)),
             }
             match self.slot.compare_exchange(current, new) {
@@ -214,7 +214,7 @@ impl<K, V> Entry<K, V> {
         let mut current = self.slot.load(guard);
         loop {
             match current.value() {
-                Some(v) if *v == *old => {}
+                Some(v) if *v.get() == *old => {}
                 _ => return None,
             }
             match self.slot.compare_exchange(current, Owned::Deleted) {

@@ -12,35 +12,64 @@ use crate::map::SyncMap;
 use crate::primitive::Arc;
 use crate::raw::MapOp;
 use crate::read::ReadOnly;
+use crate::slot::Val;
 use crate::table::Entries;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::iter::FusedIterator;
+use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::ControlFlow;
+use core::ptr::NonNull;
 use std::collections::hash_map::RandomState;
 
 /// A live entry being visited: the entry, its value (loaded during the walk) and the read map
 /// (and so the `len` generation) it belongs to.
-pub(crate) type Visit<'g, K, V> = (&'g Entry<K, V>, &'g V, &'g ReadOnly<K, V>);
+pub(crate) type Visit<'g, K, V> = (&'g Entry<K, V>, Val<'g, V>, &'g ReadOnly<K, V>);
 
 pub(crate) struct Cursor<'g, K, V> {
-    read: &'g ReadOnly<K, V>,
+    /// The read map being walked. The snapshots are held as pointers, not references: an
+    /// [`Iter`] owns both its cursor and the guard that keeps them alive, and a reference field
+    /// would promise they outlive any call the iterator is passed to by value, including the
+    /// one in which it is dropped and its guard reclaims them.
+    read: NonNull<ReadOnly<K, V>>,
     entries: Entries<'g, K, V>,
     /// The read map walked before the promotion, once the cursor has moved past it.
-    walked: Option<&'g ReadOnly<K, V>>,
+    walked: Option<NonNull<ReadOnly<K, V>>>,
     done: bool,
+    _guard: PhantomData<&'g ReadOnly<K, V>>,
 }
 
 impl<'g, K, V> Cursor<'g, K, V> {
     pub(crate) fn new<S>(map: &SyncMap<K, V, S>, op: &'g MapOp<'_, K, V>) -> Self {
         let read = map.read.load(op.guard());
         Cursor {
-            read,
+            read: NonNull::from(read),
             entries: read.table.iter(),
             walked: None,
             done: false,
+            _guard: PhantomData,
         }
+    }
+
+    #[inline]
+    fn read(&self) -> &'g ReadOnly<K, V> {
+        // SAFETY: loaded under the guard of the operation this cursor walks for `'g`, which
+        // keeps the snapshot alive (retired read maps are freed only after it is released).
+        unsafe { self.read.as_ref() }
+    }
+
+    #[inline]
+    fn walked(&self) -> Option<&'g ReadOnly<K, V>> {
+        // SAFETY: as for `read`.
+        self.walked.map(|walked| unsafe { walked.as_ref() })
+    }
+
+    /// Moves on to the read map published by a promotion.
+    fn promote<S>(&mut self, map: &SyncMap<K, V, S>, op: &'g MapOp<'_, K, V>) {
+        let promoted = map.promote_for_iteration(op);
+        self.walked = Some(core::mem::replace(&mut self.read, NonNull::from(promoted)));
+        self.entries = promoted.table.iter();
     }
 
     /// Visits every remaining live entry with `visit` until it breaks: the internal-iteration
@@ -59,8 +88,8 @@ impl<'g, K, V> Cursor<'g, K, V> {
     {
         let guard = op.guard();
         loop {
-            let read = self.read;
-            match self.walked {
+            let read = self.read();
+            match self.walked() {
                 None => {
                     for entry in self.entries.by_ref() {
                         if let Some(value) = entry.load(guard) {
@@ -79,12 +108,10 @@ impl<'g, K, V> Cursor<'g, K, V> {
                     }
                 }
             }
-            if self.walked.is_some() || !self.read.amended() {
+            if self.walked.is_some() || !self.read().amended() {
                 return ControlFlow::Continue(());
             }
-            let promoted = map.promote_for_iteration(op);
-            self.walked = Some(core::mem::replace(&mut self.read, promoted));
-            self.entries = promoted.table.iter();
+            self.promote(map, op);
         }
     }
 
@@ -103,24 +130,22 @@ impl<'g, K, V> Cursor<'g, K, V> {
             if self.done {
                 return None;
             }
+            let (read, walked) = (self.read(), self.walked());
             for entry in self.entries.by_ref() {
-                let seen = self
-                    .walked
+                let seen = walked
                     .is_some_and(|walked| walked.table.find(entry.hash, &entry.key).is_some());
                 if seen {
                     continue;
                 }
                 if let Some(value) = entry.load(op.guard()) {
-                    return Some((entry, value, self.read));
+                    return Some((entry, value, read));
                 }
             }
-            if self.walked.is_some() || !self.read.amended() {
+            if walked.is_some() || !read.amended() {
                 self.done = true;
                 return None;
             }
-            let promoted = map.promote_for_iteration(op);
-            self.walked = Some(core::mem::replace(&mut self.read, promoted));
-            self.entries = promoted.table.iter();
+            self.promote(map, op);
         }
     }
 }
@@ -173,8 +198,7 @@ where
             // SAFETY: see `op_for_cursor`; the item returned is owned.
             let op = unsafe { op_for_cursor(&self.op) };
             let (entry, value, _) = self.cursor.next_live(self.map, op)?;
-            // SAFETY: loaded under the iterator's guard, which is held.
-            let value = unsafe { crate::slot::share(value) };
+            let value = value.share();
             Some((entry.key.clone(), value))
         })
     }

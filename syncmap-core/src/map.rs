@@ -8,12 +8,12 @@ use crate::primitive::{Arc, Mutex};
 use crate::raw::NeedsLock;
 use crate::read::{ReadCell, ReadOnly};
 use crate::reclaim::Domain;
+use crate::slot::Val;
 use crate::stats::Stats;
 use crate::value::{OccupiedError, Ref};
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 use core::ops::ControlFlow;
-use core::ptr::NonNull;
 use crossbeam_utils::CachePadded;
 use std::collections::hash_map::RandomState;
 
@@ -209,9 +209,7 @@ where
         let hash = self.hash(key);
         // A hit in the read map needs only a bare guard, which the `Ref` keeps.
         let guard = self.domain.enter();
-        let found = self
-            .load_read(&guard, hash, key)
-            .map(|v| v.map(NonNull::from));
+        let found = self.load_read(&guard, hash, key).map(|v| v.map(Val::ptr));
         match found {
             // SAFETY: loaded under `guard`, which the Ref keeps.
             Ok(Some(value)) => Some(unsafe { Ref::new(guard, value) }),
@@ -234,7 +232,7 @@ where
     {
         crate::reclaim::finish(|| {
             let op = self.domain.begin();
-            let value = NonNull::from(self.load_slow(&op, hash, key)?);
+            let value = self.load_slow(&op, hash, key)?.ptr();
             // SAFETY: loaded under `op`'s guard, which `into_guard` keeps (or nests) for the Ref.
             Some(unsafe { Ref::new(op.into_guard(), value) })
         })
@@ -294,7 +292,7 @@ where
         let guard = self.domain.enter();
         match self.load_read(&guard, hash, key) {
             Ok(found) => {
-                let result = found.map(f);
+                let result = found.map(|v| f(v.get()));
                 drop(guard);
                 crate::reclaim::raise_deferred(result)
             }
@@ -302,7 +300,7 @@ where
                 drop(guard);
                 crate::reclaim::finish(|| {
                     let op = self.domain.begin();
-                    self.load_slow(&op, hash, key).map(f)
+                    self.load_slow(&op, hash, key).map(|v| f(v.get()))
                 })
             }
         }
@@ -450,7 +448,7 @@ where
     pub fn for_each<B>(&self, mut f: impl FnMut(&K, &V) -> ControlFlow<B>) -> ControlFlow<B> {
         crate::reclaim::finish(|| {
             let op = self.domain.begin();
-            Cursor::new(self, &op).walk(self, &op, |(entry, value, _)| f(&entry.key, value))
+            Cursor::new(self, &op).walk(self, &op, |(entry, value, _)| f(&entry.key, value.get()))
         })
     }
 
@@ -467,8 +465,8 @@ where
         crate::reclaim::finish(|| {
             let op = self.domain.begin();
             let _ = Cursor::new(self, &op).walk(self, &op, |(entry, value, read)| {
-                if !f(&entry.key, value) {
-                    let removed = entry.delete_if_same(op.guard(), value);
+                if !f(&entry.key, value.get()) {
+                    let removed = entry.delete_if_same(op.guard(), value.get());
                     if removed.is_some() {
                         read.add_len(-1);
                     }
@@ -559,8 +557,8 @@ where
         crate::reclaim::finish(|| {
             let op = self.domain.begin();
             let (found, rejected) = match self.try_insert_in(&op, hash, key, value) {
-                Ok(stored) => (NonNull::from(stored), None),
-                Err((existing, value)) => (NonNull::from(existing), Some(value)),
+                Ok(stored) => (stored.ptr(), None),
+                Err((existing, value)) => (existing.ptr(), Some(value)),
             };
             // SAFETY: `found` was loaded or stored under `op`'s guard, which `into_guard` keeps
             // (or nests) for the Ref.

@@ -4,6 +4,7 @@ use crate::entry::Entry;
 use crate::iter::Cursor;
 use crate::map::SyncMap;
 use crate::raw::MapOp;
+use crate::slot::Val;
 use core::borrow::Borrow;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
@@ -58,7 +59,9 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.map.load(&self.op, self.map.hash(key), key)
+        self.map
+            .load(&self.op, self.map.hash(key), key)
+            .map(Val::get)
     }
 
     /// Whether `key` has a value ([`SyncMap::contains_key`]).
@@ -111,9 +114,9 @@ where
     type Item = (&'p K, &'p V);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (entry, value, _): (&'p Entry<K, V>, &'p V, _) =
+        let (entry, value, _): (&'p Entry<K, V>, Val<'p, V>, _) =
             self.cursor.next_live(self.map, self.op)?;
-        Some((&entry.key, value))
+        Some((&entry.key, value.get()))
     }
 }
 

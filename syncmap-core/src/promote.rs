@@ -79,7 +79,7 @@ pub(crate) fn promote_locked<K, V>(
     fold_misses_locked(current, dirty);
     let generation = Arc::clone(&current.len);
     let old = cell.swap_locked(ReadOnly::new(table, generation));
-    op.retire(Garbage::Read(old));
+    op.retire_large(Garbage::Read(old));
     dirty.misses = 0;
     dirty.counters.promotions += 1;
 }

@@ -17,6 +17,7 @@ use crate::primitive::{Arc, MutexGuard};
 use crate::promote::{miss_locked, promote_locked};
 use crate::read::ReadOnly;
 use crate::reclaim::{Guard, Op};
+use crate::slot::Val;
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 use std::sync::PoisonError;
@@ -192,7 +193,12 @@ where
 
     /// Go's `Load`.
     #[inline(always)]
-    pub(crate) fn load<'g, Q>(&self, op: &'g MapOp<'_, K, V>, hash: u64, key: &Q) -> Option<&'g V>
+    pub(crate) fn load<'g, Q>(
+        &self,
+        op: &'g MapOp<'_, K, V>,
+        hash: u64,
+        key: &Q,
+    ) -> Option<Val<'g, V>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -209,7 +215,7 @@ where
         guard: &'g Guard<'_>,
         hash: u64,
         key: &Q,
-    ) -> Result<Option<&'g V>, NeedsLock>
+    ) -> Result<Option<Val<'g, V>>, NeedsLock>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -228,7 +234,7 @@ where
         op: &'g MapOp<'_, K, V>,
         hash: u64,
         key: &Q,
-    ) -> Option<&'g V>
+    ) -> Option<Val<'g, V>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -372,7 +378,7 @@ where
         hash: u64,
         key: K,
         value: V,
-    ) -> Result<&'g V, (&'g V, V)> {
+    ) -> Result<Val<'g, V>, (Val<'g, V>, V)> {
         let guard = op.guard();
         let read = self.read.load(guard);
         let value = match read.table.find(hash, &key) {
@@ -404,10 +410,9 @@ where
                 let value = Arc::new(value);
                 let stored: *const V = Arc::as_ptr(&value);
                 self.insert_new_locked(guard, read, dirty, hash, key, value);
-                // SAFETY: `stored` was just published in a new entry of the dirty map; it is
-                // retired, never dropped, when it leaves the map (see `slot.rs`), so it lives at
-                // least as long as the guard.
-                (LoadOrStore::Stored(unsafe { &*stored }), None)
+                // SAFETY: `stored` was just published in a new entry of the dirty map under
+                // `guard`.
+                (LoadOrStore::Stored(unsafe { Val::published(stored) }), None)
             };
             if let LoadOrStore::Stored(_) = outcome {
                 read.add_len(1);
@@ -453,9 +458,9 @@ where
             return;
         }
         self.locked(op, |dirty| {
-            op.retire(Garbage::Read(self.read.swap_locked(ReadOnly::empty())));
+            op.retire_large(Garbage::Read(self.read.swap_locked(ReadOnly::empty())));
             if let Some(table) = dirty.table.take() {
-                op.retire(Garbage::Table(Box::new(table)));
+                op.retire_large(Garbage::Table(Box::new(table)));
             }
             // Don't promote the cleared dirty map right away (Go's comment).
             dirty.misses = 0;

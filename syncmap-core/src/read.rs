@@ -23,6 +23,7 @@
 use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use crate::reclaim::Guard;
 use crate::table::Table;
+use core::ptr::NonNull;
 use crossbeam_utils::CachePadded;
 
 /// The published read map (Go's `read`): an atomic pointer to a boxed snapshot. Loaded under a
@@ -50,13 +51,28 @@ impl<K, V> ReadCell<K, V> {
 
     /// Publishes `read` and returns the previous snapshot, which the caller must retire. Caller
     /// holds the dirty lock.
-    pub(crate) fn swap_locked(&self, read: ReadOnly<K, V>) -> Box<ReadOnly<K, V>> {
+    pub(crate) fn swap_locked(&self, read: ReadOnly<K, V>) -> RetiredRead<K, V> {
         let previous = self
             .current
             .swap(Box::into_raw(Box::new(read)), Ordering::AcqRel);
-        // SAFETY: `previous` came from `Box::into_raw`, and the swap took it out of the cell, so
-        // this is its one owner; the caller retires it rather than dropping it.
-        unsafe { Box::from_raw(previous) }
+        RetiredRead(NonNull::new(previous).expect("the cell never holds null"))
+    }
+}
+
+/// A replaced read snapshot, owned through its raw pointer until it is dropped: turning it back
+/// into a `Box` while readers may still hold references into it would assert a uniqueness it
+/// only has once the reclaimer frees it.
+pub(crate) struct RetiredRead<K, V>(NonNull<ReadOnly<K, V>>);
+
+// SAFETY: a `RetiredRead` owns its snapshot exactly as a `Box<ReadOnly<K, V>>` would.
+unsafe impl<K, V> Send for RetiredRead<K, V> where ReadOnly<K, V>: Send {}
+
+impl<K, V> Drop for RetiredRead<K, V> {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `Box::into_raw` in `ReadCell` and was swapped out of the
+        // cell, so this is its one owner; it is dropped only by the reclaimer, once no guard
+        // that could have loaded it is held.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
 

@@ -13,7 +13,7 @@
 use crate::primitive::{Arc, AtomicPtr, Ordering};
 use crate::reclaim::Guard;
 use core::marker::PhantomData;
-use core::ptr;
+use core::ptr::{self, NonNull};
 
 /// The `expunged` sentinel. Its address is never dereferenced, and being a static it can never
 /// equal the address of a heap allocation.
@@ -80,15 +80,17 @@ impl<V> Clone for Loaded<'_, V> {
 impl<V> Copy for Loaded<'_, V> {}
 
 impl<'g, V> Loaded<'g, V> {
-    /// The live value, borrowed for the guard's lifetime.
+    /// The live value, valid for the guard's lifetime.
     #[inline]
-    pub(crate) fn value(self) -> Option<&'g V> {
+    pub(crate) fn value(self) -> Option<Val<'g, V>> {
         if self.raw.is_null() || self.raw == expunged() {
             None
         } else {
-            // SAFETY: a live value's pointer, loaded under a guard that lives for `'g`; by the
-            // module's invariant its allocation is not dropped before that guard is released.
-            Some(unsafe { &*self.raw })
+            Some(Val {
+                // SAFETY: not null (checked above).
+                ptr: unsafe { NonNull::new_unchecked(self.raw) },
+                _guard: PhantomData,
+            })
         }
     }
 
@@ -112,6 +114,58 @@ impl<'g, V> Loaded<'g, V> {
 /// Outcome of [`ValueSlot::compare_exchange`]: `Ok((previous, stored))` or
 /// `Err((offered, observed))`.
 pub(crate) type Exchange<'g, V> = Result<(Owned<V>, Loaded<'g, V>), (Owned<V>, Loaded<'g, V>)>;
+
+/// A live value loaded under a guard that lives for `'g`. It keeps the pointer the slot held,
+/// whose provenance covers the value's whole `Arc` allocation (a `&V` covers only the value), so
+/// it can also become an `Arc` ([`share`](Self::share)).
+pub(crate) struct Val<'g, V> {
+    ptr: NonNull<V>,
+    _guard: PhantomData<&'g V>,
+}
+
+impl<V> Clone for Val<'_, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for Val<'_, V> {}
+
+impl<'g, V> Val<'g, V> {
+    /// A value just stored by this thread.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be the `Arc::as_ptr` of a value published in a slot while a guard that lives
+    /// for `'g` was held.
+    pub(crate) unsafe fn published(ptr: *const V) -> Self {
+        Val {
+            // SAFETY: an `Arc` data pointer is never null.
+            ptr: unsafe { NonNull::new_unchecked(ptr.cast_mut()) },
+            _guard: PhantomData,
+        }
+    }
+
+    /// The value, borrowed for the guard's lifetime.
+    #[inline]
+    pub(crate) fn get(self) -> &'g V {
+        // SAFETY: a live value's pointer, loaded under a guard that lives for `'g`; by the
+        // module's invariant its allocation is not dropped before that guard is released.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The pointer, with the provenance of the whole `Arc` (for a [`Ref`](crate::Ref)).
+    #[inline]
+    pub(crate) fn ptr(self) -> NonNull<V> {
+        self.ptr
+    }
+
+    /// A new owned handle to the value.
+    pub(crate) fn share(self) -> Arc<V> {
+        // SAFETY: loaded under a live guard, so the slot's (or the reclaimer's) count is held.
+        unsafe { share(self.ptr) }
+    }
+}
 
 /// The atomic slot itself.
 pub(crate) struct ValueSlot<V> {
@@ -189,11 +243,12 @@ impl<V> Drop for ValueSlot<V> {
 ///
 /// # Safety
 ///
-/// `value` must be a live value loaded from (or stored into) a slot under a guard that is
-/// still held: its `Arc`'s count is then owned by the slot or, until that guard is released, by
-/// the reclaimer, so it is at least one.
-pub(crate) unsafe fn share<V>(value: &V) -> Arc<V> {
-    let value: *const V = value;
+/// `value` must be a live value's pointer as a slot held it (with the provenance of its whole
+/// `Arc`), loaded from (or stored into) a slot under a guard that is still held: its `Arc`'s
+/// count is then owned by the slot or, until that guard is released, by the reclaimer, so it is
+/// at least one.
+pub(crate) unsafe fn share<V>(value: NonNull<V>) -> Arc<V> {
+    let value = value.as_ptr().cast_const();
     // SAFETY: the caller's contract: `value` is the data pointer of an `Arc` with a live count.
     unsafe {
         Arc::increment_strong_count(value);

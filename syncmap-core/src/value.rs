@@ -62,8 +62,9 @@ impl<'a, V> Ref<'a, V> {
     ///
     /// # Safety
     ///
-    /// `value` must be a live value of the map loaded (or stored) under `guard` or under a guard
-    /// that `guard` was nested in before that one was released.
+    /// `value` must be a live value's pointer as its slot held it (see `slot::Val::ptr`), loaded
+    /// (or stored) under `guard` or under a guard that `guard` was nested in before that one was
+    /// released.
     #[inline]
     pub(crate) unsafe fn new(guard: Guard<'a>, value: NonNull<V>) -> Self {
         Ref {
@@ -93,8 +94,9 @@ impl<'a, V> Ref<'a, V> {
     /// Returns a new owned [`Arc`] to the value, keeping this handle.
     #[inline]
     pub fn to_arc(this: &Self) -> Arc<V> {
-        // SAFETY: the type's invariant: a live value under the guard this handle holds.
-        unsafe { crate::slot::share(&**this) }
+        // SAFETY: the type's invariant: a live value's pointer, as its slot held it, under the
+        // guard this handle holds.
+        unsafe { crate::slot::share(this.value) }
     }
 }
 

@@ -173,3 +173,51 @@ fn small_concurrent_mix() {
     drop(map);
     assert_eq!(live.load(Ordering::SeqCst), 0);
 }
+
+/// The reclaimer's deferred paths: a value replaced while another thread holds a `Ref` to it is
+/// freed by that thread's release; batched garbage is freed by `flush`; a pinned session reads
+/// through one guard while the map changes.
+#[test]
+fn deferred_reclamation_paths() {
+    let live = Arc::new(AtomicIsize::new(0));
+    {
+        let map: SyncMap<u32, Counted> = SyncMap::new();
+        map.insert(1, Counted::new(1, &live));
+        assert!(map.get(&1).is_some()); // promote
+        let (held, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        thread::scope(|s| {
+            s.spawn(|| {
+                let r = map.get(&1).unwrap();
+                held.wait();
+                release.wait();
+                assert_eq!(r.0, 1);
+                let kept: Arc<Counted> = Ref::into_arc(r);
+                assert_eq!(kept.0, 1);
+            });
+            held.wait();
+            drop(map.insert(1, Counted::new(2, &live))); // deferred to the reader's release
+            release.wait();
+        });
+        let pinned = map.pin();
+        assert_eq!(pinned.get(&1).map(|v| v.0), Some(2));
+        assert_eq!(pinned.iter().count(), 1);
+        drop(pinned);
+        assert_eq!(live.load(Ordering::SeqCst), 1);
+    }
+    {
+        let map: SyncMap<u32, Counted> = SyncMap::builder()
+            .reclaim(syncmap_core::Reclaim::Batched(4))
+            .build();
+        map.insert(1, Counted::new(1, &live));
+        assert!(map.get(&1).is_some());
+        thread::scope(|s| {
+            s.spawn(|| assert!(map.get(&1).is_some()));
+        });
+        for v in 2..5 {
+            drop(map.insert(1, Counted::new(v, &live)));
+        }
+        map.flush();
+        assert_eq!(live.load(Ordering::SeqCst), 1); // only the current value is left
+    }
+    assert_eq!(live.load(Ordering::SeqCst), 0);
+}

@@ -172,13 +172,14 @@ impl<G> Domain<G> {
             guard: ManuallyDrop::new(self.enter()),
             domain: self,
             unlinked: Cell::new(false),
+            large: Cell::new(false),
             garbage: ManuallyDrop::new(Cell::new(Bag::new())),
         }
     }
 
     /// Retires garbage that was unlinked while `guard` was held: leaves the guard, then drops
     /// the garbage at once if no other reader can hold it, or hands it to the last reader out.
-    fn retire(&self, guard: Guard<'_>, garbage: Bag<G>) {
+    fn retire(&self, guard: Guard<'_>, garbage: Bag<G>, large: bool) {
         if garbage.is_empty() {
             drop(guard);
             return;
@@ -196,7 +197,7 @@ impl<G> Domain<G> {
         }
         // Invariant 2: the epoch is taken after every unlink of this operation.
         let retired_at = self.core.epoch.fetch_add(1, Ordering::AcqRel) + 1;
-        if let Some(batch) = self.batch {
+        if let (Some(batch), false) = (self.batch, large) {
             // Batched mode: no barrier per operation; one for every `batch` items.
             let mut pending = lock(&self.pending);
             pending
@@ -359,6 +360,8 @@ pub(crate) struct Op<'a, G> {
     /// never moves the (wide) bag; reading the bag back right after building it would stall on
     /// store forwarding.
     unlinked: Cell<bool>,
+    /// Whether something retired is too large to wait for a batch.
+    large: Cell<bool>,
     /// Dropped (retired) only if `unlinked`; otherwise it is empty and owns nothing.
     garbage: ManuallyDrop<Cell<Bag<G>>>,
 }
@@ -378,6 +381,13 @@ impl<'a, G> Op<'a, G> {
         bag.push(garbage);
         self.garbage.set(bag);
         self.unlinked.set(true);
+    }
+
+    /// Like [`retire`](Self::retire), for something large (a whole table): never left waiting
+    /// for a batch, whatever the domain's mode.
+    pub(crate) fn retire_large(&self, garbage: G) {
+        self.large.set(true);
+        self.retire(garbage);
     }
 
     /// Ends the operation but keeps a guard, for a result that borrows from the map: if nothing
@@ -403,7 +413,8 @@ impl<G> Drop for Op<'_, G> {
         // SAFETY: taken exactly once, here; the field is not used afterwards.
         let guard = unsafe { ManuallyDrop::take(&mut self.guard) };
         if self.unlinked.get() {
-            self.domain.retire(guard, self.garbage.take());
+            self.domain
+                .retire(guard, self.garbage.take(), self.large.get());
         } else {
             drop(guard);
         }
