@@ -36,16 +36,16 @@ if ! has rust-src; then
     exit 0
 fi
 
-tier "AddressSanitizer (+LeakSanitizer): soak, linearizability, faults"
+tier "AddressSanitizer (+LeakSanitizer): soak, linearizability, faults, drops"
 CARGO_TARGET_DIR=target/asan RUSTFLAGS="-Zsanitizer=address" \
     RUSTDOCFLAGS="-Zsanitizer=address" ASAN_OPTIONS="detect_leaks=1" \
     SYNCMAP_SOAK_OPS=400000 SYNCMAP_LIN_OPS=262144 \
     cargo +nightly test -Zbuild-std --target "$TARGET" -p syncmap-core \
-    --test soak --test linearizability --test faults
+    --test soak --test linearizability --test faults --test drops
 
-tier "ThreadSanitizer: soak, linearizability"
+tier "ThreadSanitizer: soak, linearizability, drops"
 CARGO_TARGET_DIR=target/tsan RUSTFLAGS="-Zsanitizer=thread" \
     RUSTDOCFLAGS="-Zsanitizer=thread" TSAN_OPTIONS="halt_on_error=1" \
     SYNCMAP_SOAK_OPS=400000 SYNCMAP_LIN_OPS=262144 \
     cargo +nightly test -Zbuild-std --target "$TARGET" -p syncmap-core \
-    --test soak --test linearizability
+    --test soak --test linearizability --test drops

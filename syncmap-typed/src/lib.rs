@@ -61,8 +61,10 @@
 //!   a value it held during the walk;
 //! - there is no multi-key or multi-field atomicity: two fields of one registry, or two keys of
 //!   one field, are never changed together;
-//! - a key's `Eq` and `Clone` may run under the map's lock and must not call back into the same
-//!   map.
+//! - a key's `Eq` may run under the map's lock and must not call back into the same map;
+//! - a replaced or removed value is dropped promptly: before the call returns when no reader
+//!   holds it, otherwise when the last reader that could see it lets go (so a replaced service's
+//!   `Drop` runs without waiting for a collector).
 //!
 //! The full statements are in `syncmap-core`'s documentation, re-exported here:
 //! [consistency and memory ordering](syncmap_core#consistency-and-memory-ordering),
