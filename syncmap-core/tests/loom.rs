@@ -8,8 +8,8 @@
 //! every thread saw, the final contents, `len`, Go's invariants (`check_invariants`) and the
 //! number of live values (none leaked, none dropped twice).
 //!
-//! Every model is explored with at most two preemptions per execution (the three-thread one,
-//! one); `LOOM_MAX_PREEMPTIONS` overrides the bound. The reclamation protocol itself is modelled
+//! Every model is explored with at most two preemptions per execution; `LOOM_MAX_PREEMPTIONS`
+//! overrides the bound. The reclamation protocol itself is modelled
 //! exhaustively in `loom_reclaim.rs`.
 #![cfg(loom)]
 
@@ -190,7 +190,7 @@ fn promotion_racing_write() {
 /// (expunged → value under the lock), on a key in the read map.
 #[test]
 fn delete_racing_rebuild_and_store() {
-    model("delete_racing_rebuild_and_store", Some(1), |promotion| {
+    model("delete_racing_rebuild_and_store", BOUND, |promotion| {
         let values = Values::new();
         let map = Arc::new(with_read_key(promotion, &values, 1, 10));
         let m = map.clone();
