@@ -153,16 +153,27 @@ fn read_hit_one<M: BenchMap>(threads: usize, benchtime: Duration) -> Option<f64>
     ))
 }
 
+/// A `SyncMap` of keys `0..1024`, promoted (each key read twice).
+fn filled_syncmap<S: Hasher>() -> SyncMap<u64, u64, S> {
+    let m = SyncMap::with_hasher(S::default());
+    for i in 0..1024 {
+        m.insert(i, i);
+    }
+    for i in 0..2048 {
+        black_box(m.get(&(i % 1024)).map(|v| *v));
+    }
+    m
+}
+
+/// A plain `HashMap` of keys `0..1024`.
+fn filled_hashmap<S: Hasher>() -> std::collections::HashMap<u64, u64, S> {
+    (0..1024).map(|i| (i, i)).collect()
+}
+
 /// The limit: an unsynchronized `HashMap::get` (shared read-only between threads). The key goes
 /// through `black_box`, so each iteration is one real lookup the compiler cannot hoist or fold.
 fn read_hit_plain<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
-    let make = || {
-        let mut m: std::collections::HashMap<u64, u64, S> = Default::default();
-        for i in 0..1024 {
-            m.insert(i, i);
-        }
-        m
-    };
+    let make = filled_hashmap::<S>;
     timing::go_style(&make, threads, benchtime, &|m, i, n| {
         for i in i..i + n {
             black_box(m.get(&black_box(i & 1023)).copied());
@@ -172,16 +183,7 @@ fn read_hit_plain<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
 
 /// `SyncMap` through one `pin()` session per thread's batch: the guard is paid once.
 fn read_hit_pinned<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
-    let make = || {
-        let m: SyncMap<u64, u64, S> = SyncMap::with_hasher(S::default());
-        for i in 0..1024 {
-            m.insert(i, i);
-        }
-        for i in 0..2048 {
-            black_box(m.get(&(i % 1024)).map(|v| *v));
-        }
-        m
-    };
+    let make = filled_syncmap::<S>;
     timing::go_style(&make, threads, benchtime, &|m, i, n| {
         let pinned = m.pin();
         for i in i..i + n {
@@ -220,13 +222,7 @@ fn range_one<M: BenchMap>(threads: usize, benchtime: Duration) -> Option<f64> {
 }
 
 fn range_plain<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
-    let make = || {
-        let mut m: std::collections::HashMap<u64, u64, S> = Default::default();
-        for i in 0..1024 {
-            m.insert(i, i);
-        }
-        m
-    };
+    let make = filled_hashmap::<S>;
     timing::go_style(&make, threads, benchtime, &|m, _, n| {
         for _ in 0..n {
             let mut sum = 0_u64;
@@ -239,16 +235,7 @@ fn range_plain<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
 }
 
 fn range_pinned<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
-    let make = || {
-        let m: SyncMap<u64, u64, S> = SyncMap::with_hasher(S::default());
-        for i in 0..1024 {
-            m.insert(i, i);
-        }
-        for i in 0..2048 {
-            black_box(m.get(&(i % 1024)).map(|v| *v));
-        }
-        m
-    };
+    let make = filled_syncmap::<S>;
     timing::go_style(&make, threads, benchtime, &|m, _, n| {
         for _ in 0..n {
             let mut sum = 0_u64;

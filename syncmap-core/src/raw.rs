@@ -191,6 +191,30 @@ where
         found.map(|entry| (entry, read))
     }
 
+    /// An entry for an operation that acts on one existing entry: the read map lock-free, then,
+    /// if only the dirty map can tell, the slow path under the lock. `probe` is the rule for a
+    /// key the new-key filter rules out (`Load` or `Compare`), `locked` the slow path's.
+    fn find<'g, Q>(
+        &self,
+        op: &'g MapOp<'_, K, V>,
+        hash: u64,
+        key: &Q,
+        probe: Slow,
+        locked: Slow,
+    ) -> Option<Found<'g, K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        match self.probe_read(op.guard(), hash, key, probe) {
+            Probe::Read(entry, read) => Some((entry, read)),
+            Probe::Absent => None,
+            Probe::Dirty => {
+                self.locked(op, |dirty| self.lookup_locked(op, dirty, hash, key, locked))
+            }
+        }
+    }
+
     /// Go's `Load`.
     #[inline(always)]
     pub(crate) fn load<'g, Q>(
@@ -251,15 +275,8 @@ where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let guard = op.guard();
-        let (entry, read) = match self.probe_read(guard, hash, key, Slow::Load) {
-            Probe::Read(entry, read) => (entry, read),
-            Probe::Absent => return None,
-            Probe::Dirty => self.locked(op, |dirty| {
-                self.lookup_locked(op, dirty, hash, key, Slow::Delete)
-            })?,
-        };
-        let removed = entry.delete(guard);
+        let (entry, read) = self.find(op, hash, key, Slow::Load, Slow::Delete)?;
+        let removed = entry.delete(op.guard());
         if removed.is_some() {
             read.add_len(-1);
         }
@@ -280,18 +297,10 @@ where
         Q: Eq + ?Sized,
         V: PartialEq,
     {
-        let guard = op.guard();
-        let entry = match self.probe_read(guard, hash, key, Slow::Compare) {
-            Probe::Read(entry, _) => Some(entry),
-            Probe::Absent => None,
-            Probe::Dirty => self
-                .locked(op, |dirty| {
-                    self.lookup_locked(op, dirty, hash, key, Slow::Compare)
-                })
-                .map(|(entry, _)| entry),
+        let Some((entry, _)) = self.find(op, hash, key, Slow::Compare, Slow::Compare) else {
+            return Err(new);
         };
-        let Some(entry) = entry else { return Err(new) };
-        match entry.compare_and_swap(guard, current, Arc::new(new)) {
+        match entry.compare_and_swap(op.guard(), current, Arc::new(new)) {
             Ok(previous) => Ok(Self::hand_back(op, Some(previous)).expect("a value")),
             Err(new) => Err(crate::entry::unwrap_unpublished(new)),
         }
@@ -310,15 +319,8 @@ where
         Q: Eq + ?Sized,
         V: PartialEq,
     {
-        let guard = op.guard();
-        let (entry, read) = match self.probe_read(guard, hash, key, Slow::Load) {
-            Probe::Read(entry, read) => (entry, read),
-            Probe::Absent => return None,
-            Probe::Dirty => self.locked(op, |dirty| {
-                self.lookup_locked(op, dirty, hash, key, Slow::Load)
-            })?,
-        };
-        let removed = entry.compare_and_delete(guard, current);
+        let (entry, read) = self.find(op, hash, key, Slow::Load, Slow::Load)?;
+        let removed = entry.compare_and_delete(op.guard(), current);
         if removed.is_some() {
             read.add_len(-1);
         }
