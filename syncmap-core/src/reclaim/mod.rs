@@ -43,8 +43,7 @@
 //! protocol are `tests/loom_reclaim.rs`.
 
 use crate::primitive::{
-    fence, heavy_barrier, light_barrier, spin_loop, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize,
-    Mutex, Ordering,
+    fence, light_barrier, spin_loop, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Mutex, Ordering,
 };
 use core::cell::Cell;
 use core::marker::PhantomData;
@@ -53,9 +52,11 @@ use core::ptr::{self, NonNull};
 use crossbeam_utils::CachePadded;
 use std::panic::{self, AssertUnwindSafe};
 
+mod barrier;
 mod slots;
 mod unwind;
 
+use barrier::shared_heavy_barrier;
 use slots::{Slot, ThreadIndex, BUCKETS, LAST, NEXT_DOMAIN_ID};
 use unwind::defer_panic;
 pub(crate) use unwind::{finish, raise_deferred, raise_deferred_in_drop};
@@ -212,7 +213,7 @@ impl<G> Domain<G> {
         }
         // Invariant 1. (A nested retire in an unshared map could skip the barriers, but another
         // thread registering meanwhile could then miss `pending_max`; it takes the general path.)
-        heavy_barrier();
+        shared_heavy_barrier(index);
         // Readers seen inside with an older epoch are usually in the middle of a short
         // operation: wait a moment for them (each re-scan sees a slot's current state or a
         // newer one, and a reader that has left cannot come back to what was unlinked), unless
@@ -228,7 +229,7 @@ impl<G> Domain<G> {
         // Invariant 3: publish the pending epoch, then make sure every reader still inside
         // will see it when it leaves, and try once more.
         self.defer(retired_at, garbage);
-        heavy_barrier();
+        shared_heavy_barrier(index);
         self.reclaim_pending();
     }
 
@@ -251,15 +252,17 @@ impl<G> Domain<G> {
     pub(crate) fn flush(&self) {
         let unfenced = mem::take(&mut lock(&self.pending).unfenced);
         if !unfenced.is_empty() {
+            // This thread's index, for its light barrier (see `barrier.rs`).
+            let index = self.enter().slot.index;
             // Invariant 1, for every item at once: they were all unlinked before this point.
-            heavy_barrier();
+            shared_heavy_barrier(index);
             let mut pending = lock(&self.pending);
             let max = unfenced.iter().map(|(r, _)| *r).max().unwrap_or(0);
             pending.fenced.extend(unfenced);
             let max = self.core.pending_max.load(Ordering::Relaxed).max(max);
             self.core.pending_max.store(max, Ordering::Relaxed);
             drop(pending);
-            heavy_barrier();
+            shared_heavy_barrier(index);
         }
         self.reclaim_pending();
     }
