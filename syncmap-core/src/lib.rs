@@ -68,7 +68,7 @@
 //!
 //! **What it costs.** A read is a plain-store guard plus the probe. A write that removes or
 //! replaces a value costs a system call once a second thread has used the map (about 2 µs on an
-//! idle machine, far more when several threads write at once, since the kernel serializes them);
+//! idle machine; writers that need one at the same time share it);
 //! writes that only add keys pay nothing extra. Holding a `Ref` or a session for long delays
 //! every drop in that map. For write-heavy maps whose values need no prompt `Drop`,
 //! [`Reclaim::Batched`] pays one barrier per batch instead, and [`SyncMap::flush`] drops a
