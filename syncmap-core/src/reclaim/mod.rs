@@ -1,6 +1,7 @@
 //! Memory reclamation: when a value, entry or table that a writer unlinked may be dropped.
 //!
-//! This is the only file that knows how readers are tracked. Everything else sees three things:
+//! This module is the only place that knows how readers are tracked. Everything else sees three
+//! things:
 //! a [`Guard`], taken once per public operation (or once per [`pin`](crate::SyncMap::pin)
 //! session) and protecting every pointer loaded while it is held; an [`Op`], a guard plus the
 //! garbage the operation unlinked, which is retired when the operation ends; and [`finish`],
@@ -13,9 +14,15 @@
 //! zero there. Both are plain stores (on x86-64, `mov`s), separated from the reader's loads only
 //! by a *light barrier*, a compiler fence. The cost of ordering moves to the writer, which after
 //! unlinking something issues the *heavy barrier* (`membarrier(PRIVATE_EXPEDITED)` through the
-//! [`membarrier`](https://docs.rs/membarrier) crate: it runs a full fence on every CPU running a
-//! thread of the process) and then scans the slots. This is the design of liburcu's membarrier
-//! flavour. The invariants, each kept by the code below that names it:
+//! [`membarrier2`](https://docs.rs/membarrier2) crate: it runs a full fence on every CPU running
+//! a thread of the process; writers that need one at the same time share it, `barrier.rs`) and
+//! then scans the slots, waiting a moment for readers seen inside with an older epoch. This is
+//! the design of liburcu's membarrier flavour. In batched mode ([`Reclaim::Batched`]) retired
+//! values wait, unfenced, until a batch is full or [`SyncMap::flush`] fences them all with one
+//! barrier. The invariants, each kept by the code below that names it:
+//!
+//! [`Reclaim::Batched`]: crate::Reclaim::Batched
+//! [`SyncMap::flush`]: crate::SyncMap::flush
 //!
 //! 1. **Visible readers.** After a writer's heavy barrier, every reader is in one of two states:
 //!    its slot store is visible to the writer's scan, or it has not yet loaded anything, so its
@@ -37,7 +44,8 @@
 //!    own `SeqCst` fence knows no other thread can hold what it unlinked.
 //!
 //! The files: this one (the protocol: domains, guards, operations, retiring and reclaiming),
-//! `slots.rs` (each thread's slot in each domain, and thread indices) and `unwind.rs` (how a
+//! `slots.rs` (each thread's slot in each domain, and thread indices), `barrier.rs` (the shared
+//! heavy barrier) and `unwind.rs` (how a
 //! panicking `Drop` during reclamation is raised once the operation is complete). How the
 //! barriers are modelled under loom and miri is in `primitive.rs`; the loom models of this
 //! protocol are `tests/loom_reclaim.rs`.
