@@ -248,15 +248,28 @@ fn range_pinned<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
 }
 
 fn range_section<S: Hasher>(opts: &Options, table: &mut Table) {
+    best_of_two_rows::<S>(opts, table, "range", |threads| {
+        let mut row = each_map_opt!(S, range_one(threads, opts.benchtime));
+        row.insert(1, Some(range_pinned::<S>(threads, opts.benchtime)));
+        row.insert(2, Some(range_plain::<S>(threads, opts.benchtime)));
+        row
+    });
+}
+
+/// One row per thread count: `measure` runs every map (and the extra columns) for that count,
+/// twice, interleaved; each cell keeps the better of its two figures.
+fn best_of_two_rows<S: Hasher>(
+    opts: &Options,
+    table: &mut Table,
+    what: &str,
+    measure: impl Fn(usize) -> Vec<Option<f64>>,
+) {
     for &threads in &opts.threads {
         let mut best: Vec<Option<f64>> = Vec::new();
         for _round in 0..2 {
-            let mut row = each_map_opt!(S, range_one(threads, opts.benchtime));
-            row.insert(1, Some(range_pinned::<S>(threads, opts.benchtime)));
-            row.insert(2, Some(range_plain::<S>(threads, opts.benchtime)));
-            keep_best(&mut best, row);
+            keep_best(&mut best, measure(threads));
         }
-        eprintln!("range {} t={threads}: {best:.1?}", S::NAME);
+        eprintln!("{what} {} t={threads}: {best:.2?}", S::NAME);
         table
             .rows
             .push((format!("{} hasher, {threads} thread(s)", S::NAME), best));
@@ -276,20 +289,12 @@ fn keep_best(best: &mut Vec<Option<f64>>, row: Vec<Option<f64>>) {
 }
 
 fn read_section<S: Hasher>(opts: &Options, table: &mut Table) {
-    for &threads in &opts.threads {
-        // Interleave: plain HashMap, then every map, twice; keep the best of each.
-        let mut best: Vec<Option<f64>> = Vec::new();
-        for _round in 0..2 {
-            let mut row = each_map_opt!(S, read_hit_one(threads, opts.benchtime));
-            row.insert(1, Some(read_hit_pinned::<S>(threads, opts.benchtime)));
-            row.insert(2, Some(read_hit_plain::<S>(threads, opts.benchtime)));
-            keep_best(&mut best, row);
-        }
-        eprintln!("read hit {} t={threads}: {best:.2?}", S::NAME);
-        table
-            .rows
-            .push((format!("{} hasher, {threads} thread(s)", S::NAME), best));
-    }
+    best_of_two_rows::<S>(opts, table, "read hit", |threads| {
+        let mut row = each_map_opt!(S, read_hit_one(threads, opts.benchtime));
+        row.insert(1, Some(read_hit_pinned::<S>(threads, opts.benchtime)));
+        row.insert(2, Some(read_hit_plain::<S>(threads, opts.benchtime)));
+        row
+    });
 }
 
 fn mix_one<M: BenchMap>(mix: mixes::Mix, log2: u32, threads: usize, prime: bool) -> Option<f64> {

@@ -188,11 +188,8 @@ impl<G> Domain<G> {
 
     /// Retires garbage that was unlinked while `guard` was held: leaves the guard, then drops
     /// the garbage at once if no other reader can hold it, or hands it to the last reader out.
+    /// Called only with garbage (`Op::drop` leaves a bare guard itself).
     fn retire(&self, guard: Guard<'_>, garbage: Bag<G>, large: bool) {
-        if garbage.is_empty() {
-            drop(guard);
-            return;
-        }
         let index = guard.slot.index;
         let nested = guard.slot.depth.get() > 1;
         drop(guard);
@@ -326,8 +323,9 @@ impl<G> Drop for Domain<G> {
 
 /// A read-side critical section in one domain; see the module documentation.
 ///
-/// One word (the thread's slot), so that it and a [`Ref`](crate::Ref) travel in registers. Not
-/// `Send`: it is this thread's slot that it keeps marked.
+/// Two words (the thread's slot and the domain), so that it is returned in registers rather than
+/// through memory (see `Domain::enter`). Not `Send`: it is this thread's slot that it keeps
+/// marked.
 pub(crate) struct Guard<'a> {
     slot: &'a Slot,
     /// The domain's core, derived from a reference to the whole domain (see `reclaim_erased`).
@@ -458,10 +456,6 @@ impl<G> Bag<G> {
         } else {
             self.rest.push(g);
         }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.first.is_none()
     }
 }
 
