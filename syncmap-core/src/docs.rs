@@ -26,7 +26,11 @@ pub mod porting_from_go {
     //!   comparable type" (a runtime panic) becomes the `V: PartialEq` bound of the compare
     //!   operations.
     //! - **Copying.** Go's "must not be copied after first use" is enforced by the compiler: a
-    //!   `SyncMap` moves; share it with `&`, `Arc` or a `static`.
+    //!   `SyncMap` moves; share it with `&`, `Arc` or a `static`, or `clone()` it for an
+    //!   independent copy.
+    //! - **Read-modify-write.** Go's idiom is a `CompareAndSwap` loop, which needs comparable
+    //!   values; `update(&k, f)` does it for any `V`, and `replace_if_same`/`remove_if_same`
+    //!   compare by identity with a value you hold, not by equality.
     //! - **Values are shared, not copied.** Go hands out interface values that point to shared
     //!   data; `get` hands out a [`Ref`](crate::Ref) to the shared value, and `remove`/`insert`
     //!   return the old value as an `Arc`, because readers may still hold it.

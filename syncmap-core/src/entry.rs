@@ -73,6 +73,11 @@ impl<K, V> Entry<K, V> {
         }
     }
 
+    /// The key and the live value, if any, of an entry no table or guard can reach any more.
+    pub(crate) fn into_parts(self) -> (K, Option<Arc<V>>) {
+        (self.key, self.slot.into_owned().into_value())
+    }
+
     /// Go's `entry.load`: the live value, if any. One acquire load; writes nothing.
     #[inline]
     pub(crate) fn load<'g>(&self, guard: &'g Guard<'_>) -> Option<Val<'g, V>> {
@@ -177,6 +182,46 @@ impl<K, V> Entry<K, V> {
             .compare_exchange(current, Owned::Deleted)
             .ok()
             .and_then(|(previous, _)| previous.into_value())
+    }
+
+    /// Replaces the value with `f(value)`, calling `f` again on the newer value whenever another
+    /// writer replaced it first. Returns the replaced value and the stored one, or `None` once
+    /// the entry has no value. Lock-free; a value `f` built for a lost race is dropped here.
+    pub(crate) fn update<'g>(
+        &self,
+        guard: &'g Guard<'_>,
+        f: &mut impl FnMut(&V) -> V,
+    ) -> Option<(Arc<V>, Val<'g, V>)> {
+        let mut current = self.slot.load(guard);
+        loop {
+            let new = Owned::Value(Arc::new(f(current.value()?.get())));
+            match self.slot.compare_exchange(current, new) {
+                Ok((previous, stored)) => {
+                    let previous = previous.into_value().expect("replaced a live value");
+                    return Some((previous, stored.value().expect("stored a value")));
+                }
+                Err((_, observed)) => current = observed,
+            }
+        }
+    }
+
+    /// Replaces the value only if it is still `expected` (the same allocation): `Ok(previous)`,
+    /// or `new` handed back. One exchange suffices: an allocation that left the slot can never
+    /// come back while the caller's reference keeps it alive.
+    pub(crate) fn replace_if_same(
+        &self,
+        guard: &Guard<'_>,
+        expected: &V,
+        new: Arc<V>,
+    ) -> Result<Arc<V>, Arc<V>> {
+        let current = self.slot.load(guard);
+        if !current.is(expected) {
+            return Err(new);
+        }
+        match self.slot.compare_exchange(current, Owned::Value(new)) {
+            Ok((previous, _)) => Ok(previous.into_value().expect("replaced a live value")),
+            Err((offered, _)) => Err(offered_value(offered)),
+        }
     }
 
     /// Go's `tryCompareAndSwap`: fails if the entry has no value or its value `!= old`.

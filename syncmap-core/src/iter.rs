@@ -150,13 +150,9 @@ impl<'g, K, V> Cursor<'g, K, V> {
     }
 }
 
-/// An iterator over a [`SyncMap`]'s keys and values, from [`SyncMap::iter`].
-///
-/// Yields a clone of each key and an [`Arc`] to its value. It holds the map's guard for the
-/// current thread while it lives (see [`Ref`](crate::Ref) for what that costs), so it is not
-/// `Send`. [`SyncMap::pin`] gives a walk that yields references instead, with no clones. See
-/// [`SyncMap::for_each`] for what a walk guarantees while writers run alongside it.
-pub struct Iter<'a, K, V, S = RandomState> {
+/// The walk behind [`Iter`], [`Keys`] and [`Values`]: a cursor and the operation whose guard
+/// keeps what it points into alive.
+struct Walk<'a, K, V, S> {
     map: &'a SyncMap<K, V, S>,
     // Declared before `op`, so it is dropped first: its references point into snapshots that
     // `op`'s guard keeps alive.
@@ -164,12 +160,28 @@ pub struct Iter<'a, K, V, S = RandomState> {
     op: ManuallyDrop<MapOp<'a, K, V>>,
 }
 
-impl<'a, K, V, S> Iter<'a, K, V, S> {
-    pub(crate) fn new(map: &'a SyncMap<K, V, S>) -> Self {
+impl<'a, K, V, S> Walk<'a, K, V, S> {
+    fn new(map: &'a SyncMap<K, V, S>) -> Self {
         let op = ManuallyDrop::new(map.domain.begin());
         // SAFETY: see `op_for_cursor`.
         let cursor = Cursor::new(map, unsafe { op_for_cursor(&op) });
-        Iter { map, cursor, op }
+        Walk { map, cursor, op }
+    }
+
+    /// The next live entry, turned into an owned item by `item` while the guard is held.
+    #[inline]
+    fn next_item<R>(&mut self, item: impl FnOnce(&K, Val<'_, V>) -> R) -> Option<R>
+    where
+        K: Eq + Hash,
+        S: BuildHasher,
+    {
+        crate::reclaim::finish(|| {
+            // SAFETY: see `op_for_cursor`; `item` returns an owned value, so no reference into
+            // a snapshot leaves this call.
+            let op = unsafe { op_for_cursor(&self.op) };
+            let (entry, value, _) = self.cursor.next_live(self.map, op)?;
+            Some(item(&entry.key, value))
+        })
     }
 }
 
@@ -186,25 +198,7 @@ unsafe fn op_for_cursor<'a, K, V>(op: &MapOp<'a, K, V>) -> &'a MapOp<'a, K, V> {
     unsafe { &*(op as *const MapOp<'a, K, V>) }
 }
 
-impl<K, V, S> Iterator for Iter<'_, K, V, S>
-where
-    K: Eq + Hash + Clone,
-    S: BuildHasher,
-{
-    type Item = (K, Arc<V>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        crate::reclaim::finish(|| {
-            // SAFETY: see `op_for_cursor`; the item returned is owned.
-            let op = unsafe { op_for_cursor(&self.op) };
-            let (entry, value, _) = self.cursor.next_live(self.map, op)?;
-            let value = value.share();
-            Some((entry.key.clone(), value))
-        })
-    }
-}
-
-impl<K, V, S> Drop for Iter<'_, K, V, S> {
+impl<K, V, S> Drop for Walk<'_, K, V, S> {
     fn drop(&mut self) {
         // SAFETY: dropped exactly once, here; the cursor's references are not used again.
         unsafe { ManuallyDrop::drop(&mut self.op) };
@@ -213,15 +207,196 @@ impl<K, V, S> Drop for Iter<'_, K, V, S> {
     }
 }
 
-impl<K, V, S> FusedIterator for Iter<'_, K, V, S>
-where
-    K: Eq + Hash + Clone,
-    S: BuildHasher,
-{
+/// Declares an iterator over a walk of the map: the type, its `Iterator`, `FusedIterator` and
+/// `Debug` impls. Each yields owned items; the walk's guard is held while it lives.
+macro_rules! walk_iterator {
+    ($(#[$doc:meta])* $name:ident, $item:ty, [$($bound:tt)*], |$key:ident, $value:ident| $make:expr) => {
+        $(#[$doc])*
+        pub struct $name<'a, K, V, S = RandomState> {
+            walk: Walk<'a, K, V, S>,
+        }
+
+        impl<K, V, S> Iterator for $name<'_, K, V, S>
+        where
+            K: Eq + Hash $($bound)*,
+            S: BuildHasher,
+        {
+            type Item = $item;
+
+            #[inline]
+            fn next(&mut self) -> Option<$item> {
+                self.walk.next_item(|$key, $value| $make)
+            }
+        }
+
+        impl<K, V, S> FusedIterator for $name<'_, K, V, S>
+        where
+            K: Eq + Hash $($bound)*,
+            S: BuildHasher,
+        {
+        }
+
+        impl<K, V, S> fmt::Debug for $name<'_, K, V, S> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    };
 }
 
-impl<K, V, S> fmt::Debug for Iter<'_, K, V, S> {
+walk_iterator!(
+    /// An iterator over a [`SyncMap`]'s keys and values, from [`SyncMap::iter`].
+    ///
+    /// Yields a clone of each key and an [`Arc`] to its value. It holds the map's guard for the
+    /// current thread while it lives (see [`Ref`](crate::Ref) for what that costs), so it is not
+    /// `Send`. [`SyncMap::pin`] gives a walk that yields references instead, with no clones. See
+    /// [`SyncMap::for_each`] for what a walk guarantees while writers run alongside it.
+    Iter, (K, Arc<V>), [+ Clone], |key, value| (key.clone(), value.share())
+);
+
+walk_iterator!(
+    /// An iterator over a [`SyncMap`]'s keys (clones), from [`SyncMap::keys`]. As [`Iter`].
+    Keys, K, [+ Clone], |key, _value| key.clone()
+);
+
+walk_iterator!(
+    /// An iterator over a [`SyncMap`]'s values (as [`Arc`]s), from [`SyncMap::values`]. As
+    /// [`Iter`]; the keys need not be `Clone`.
+    Values, Arc<V>, [], |_key, value| value.share()
+);
+
+/// Walks.
+impl<K, V, S> SyncMap<K, V, S>
+where
+    K: Eq + Hash,
+    S: BuildHasher,
+{
+    /// An iterator over keys and values, with [`for_each`](Self::for_each)'s semantics. It yields
+    /// owned items: a clone of the key and an `Arc` to the value.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<&str, i32> = [("a", 1), ("b", 2)].into_iter().collect();
+    /// let mut items: Vec<_> = map.iter().map(|(k, v)| (k, *v)).collect();
+    /// items.sort();
+    /// assert_eq!(items, [("a", 1), ("b", 2)]);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, K, V, S>
+    where
+        K: Clone,
+    {
+        Iter {
+            walk: Walk::new(self),
+        }
+    }
+
+    /// An iterator over the keys (clones), with [`for_each`](Self::for_each)'s semantics.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<u32, &str> = [(2, "b"), (1, "a")].into_iter().collect();
+    /// let mut keys: Vec<u32> = map.keys().collect();
+    /// keys.sort();
+    /// assert_eq!(keys, [1, 2]);
+    /// ```
+    pub fn keys(&self) -> Keys<'_, K, V, S>
+    where
+        K: Clone,
+    {
+        Keys {
+            walk: Walk::new(self),
+        }
+    }
+
+    /// An iterator over the values (as `Arc`s), with [`for_each`](Self::for_each)'s semantics.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<u32, u64> = (0..4).map(|i| (i, u64::from(i))).collect();
+    /// assert_eq!(map.values().map(|v| *v).sum::<u64>(), 6);
+    /// ```
+    pub fn values(&self) -> Values<'_, K, V, S> {
+        Values {
+            walk: Walk::new(self),
+        }
+    }
+}
+
+/// An owning iterator over a [`SyncMap`]'s keys and values, from its `into_iter`.
+///
+/// The map is taken apart: each key is moved out (no `Clone`), each value comes as the `Arc` the
+/// map held (`Arc::try_unwrap` or `Arc::unwrap_or_clone` turns it into a `V`; it is unique
+/// unless an `Arc` handed out earlier is still held).
+pub struct IntoIter<K, V> {
+    entries: hashbrown::hash_table::IntoIter<Arc<Entry<K, V>>>,
+}
+
+impl<K, V> Iterator for IntoIter<K, V> {
+    type Item = (K, Arc<V>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for entry in self.entries.by_ref() {
+            let entry = Arc::try_unwrap(entry)
+                .unwrap_or_else(|_| unreachable!("a map taken apart holds each entry once"));
+            if let (key, Some(value)) = entry.into_parts() {
+                return Some((key, value));
+            }
+        }
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.entries.len()))
+    }
+}
+
+impl<K, V> FusedIterator for IntoIter<K, V> {}
+
+impl<K, V> Drop for IntoIter<K, V> {
+    fn drop(&mut self) {
+        // One by one, so that a panicking key or value `Drop` does not leak the rest (as
+        // `Table`'s own drop); the first panic is raised again at the end.
+        let mut first_panic = None;
+        for entry in self.entries.by_ref() {
+            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(entry)));
+            if let Err(payload) = dropped {
+                first_panic.get_or_insert(payload);
+            }
+        }
+        if let (Some(payload), false) = (first_panic, std::thread::panicking()) {
+            std::panic::resume_unwind(payload);
+        }
+    }
+}
+
+impl<K, V> fmt::Debug for IntoIter<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter").finish_non_exhaustive()
+        f.debug_struct("IntoIter").finish_non_exhaustive()
+    }
+}
+
+/// Takes the map apart, yielding every key and value (see [`IntoIter`]).
+///
+/// ```
+/// use std::sync::Arc;
+/// use syncmap_core::SyncMap;
+///
+/// struct Key(u32); // neither Clone nor Copy
+/// # impl PartialEq for Key { fn eq(&self, o: &Self) -> bool { self.0 == o.0 } }
+/// # impl Eq for Key {}
+/// # impl std::hash::Hash for Key { fn hash<H: std::hash::Hasher>(&self, h: &mut H) { self.0.hash(h) } }
+/// let map = SyncMap::new();
+/// map.insert(Key(1), "one".to_string());
+/// let (key, value) = map.into_iter().next().unwrap();
+/// assert_eq!((key.0, Arc::unwrap_or_clone(value)), (1, "one".to_string()));
+/// ```
+impl<K, V, S> IntoIterator for SyncMap<K, V, S> {
+    type Item = (K, Arc<V>);
+    type IntoIter = IntoIter<K, V>;
+
+    fn into_iter(self) -> IntoIter<K, V> {
+        IntoIter {
+            entries: self.into_table().into_entries(),
+        }
     }
 }

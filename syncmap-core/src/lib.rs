@@ -168,6 +168,7 @@ mod config;
 mod dirty;
 pub mod docs;
 mod entry;
+mod insert;
 mod iter;
 mod map;
 mod pin;
@@ -182,12 +183,13 @@ mod table;
 #[cfg(feature = "testing")]
 mod testing;
 mod traits;
+mod update;
 mod value;
 
 pub use config::{Builder, Promotion, Reclaim};
 #[cfg(feature = "testing")]
 pub use entry::EntryState;
-pub use iter::Iter;
+pub use iter::{IntoIter, Iter, Keys, Values};
 pub use map::SyncMap;
 pub use pin::{Pinned, PinnedIter};
 pub use stats::Stats;

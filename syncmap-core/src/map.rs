@@ -2,20 +2,22 @@
 
 use crate::config::{Builder, Config, Promotion, Reclaim};
 use crate::dirty::{Dirty, Garbage};
-use crate::iter::{Cursor, Iter};
+use crate::iter::Cursor;
 use crate::pin::Pinned;
 use crate::primitive::{Arc, Mutex};
-use crate::raw::NeedsLock;
+use crate::raw::{NeedsLock, Slow};
 use crate::read::{ReadCell, ReadOnly};
 use crate::reclaim::Domain;
 use crate::slot::Val;
 use crate::stats::Stats;
-use crate::value::{OccupiedError, Ref};
+use crate::table::Table;
+use crate::value::Ref;
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 use core::ops::ControlFlow;
 use crossbeam_utils::CachePadded;
 use std::collections::hash_map::RandomState;
+use std::sync::PoisonError;
 
 /// A concurrent hash map for read-mostly work: Go's `sync.Map`, in Rust.
 ///
@@ -101,6 +103,32 @@ impl<K, V, S> SyncMap<K, V, S> {
             },
             hash_builder,
         )
+    }
+
+    /// Takes the map apart: the one table that holds every key with a value (the dirty map if
+    /// there is one, since it holds every entry not expunged; else the read map), each entry
+    /// held by it alone.
+    pub(crate) fn into_table(self) -> Table<K, V> {
+        let SyncMap {
+            read,
+            dirty,
+            domain,
+            ..
+        } = self;
+        // Pending garbage (replaced read maps and tables) holds entries too. The map is owned,
+        // so no guard is alive and the domain frees all of it.
+        drop(domain);
+        let read = CachePadded::into_inner(read).into_inner().table;
+        let dirty = CachePadded::into_inner(dirty)
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        match dirty.table {
+            Some(table) => {
+                drop(read);
+                table
+            }
+            None => read,
+        }
     }
 
     pub(crate) fn from_parts(config: Config, hash_builder: S) -> Self {
@@ -306,6 +334,36 @@ where
         }
     }
 
+    /// Returns a clone of the stored key equal to `key`, with a handle to its value: for keys
+    /// whose stored copy matters (an interned `Arc<str>` found by `&str`). Same path and miss
+    /// accounting as [`get`](Self::get); [`Pinned::get_key_value`] returns references instead.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use syncmap_core::SyncMap;
+    /// let interned: SyncMap<Arc<str>, u32> = SyncMap::new();
+    /// let stored: Arc<str> = Arc::from("token");
+    /// interned.insert(Arc::clone(&stored), 1);
+    /// let (key, value) = interned.get_key_value("token").unwrap();
+    /// assert!(Arc::ptr_eq(&key, &stored));
+    /// assert_eq!(*value, 1);
+    /// ```
+    pub fn get_key_value<Q>(&self, key: &Q) -> Option<(K, Ref<'_, V>)>
+    where
+        K: Borrow<Q> + Clone,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        crate::reclaim::finish(|| {
+            let op = self.domain.begin();
+            let (entry, _) = self.find(&op, hash, key, Slow::Load, Slow::Load)?;
+            let value = entry.load(op.guard())?.ptr();
+            let key = entry.key.clone();
+            // SAFETY: loaded under `op`'s guard, which `into_guard` keeps (or nests) for the Ref.
+            Some((key, unsafe { Ref::new(op.into_guard(), value) }))
+        })
+    }
+
     /// Whether `key` has a value. Same path and miss accounting as [`get`](Self::get).
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
@@ -360,7 +418,34 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash(key);
-        crate::reclaim::finish(|| self.remove_in(&self.domain.begin(), hash, key))
+        crate::reclaim::finish(|| {
+            let op = self.domain.begin();
+            self.remove_in(&op, hash, key).map(|(_, value)| value)
+        })
+    }
+
+    /// Removes `key` and returns a clone of the stored key with its value, as
+    /// [`remove`](Self::remove) does. The stored key is not moved out: the key's entry stays in
+    /// the read map, deleted, until the next rebuild drops it (see [`remove`](Self::remove)).
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// map.insert(String::from("k"), 1);
+    /// let (key, value) = map.remove_entry("k").unwrap();
+    /// assert_eq!((key.as_str(), *value), ("k", 1));
+    /// ```
+    pub fn remove_entry<Q>(&self, key: &Q) -> Option<(K, Arc<V>)>
+    where
+        K: Borrow<Q> + Clone,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        crate::reclaim::finish(|| {
+            let op = self.domain.begin();
+            let (key, value) = self.remove_in(&op, hash, key)?;
+            Some((key.clone(), value))
+        })
     }
 
     /// Replaces the value of `key` with `new` if its value equals `current` (Go's
@@ -477,21 +562,16 @@ where
         })
     }
 
-    /// An iterator over keys and values, with [`for_each`](Self::for_each)'s semantics. It yields
-    /// owned items: a clone of the key and an `Arc` to the value.
-    ///
-    /// ```
-    /// use syncmap_core::SyncMap;
-    /// let map: SyncMap<&str, i32> = [("a", 1), ("b", 2)].into_iter().collect();
-    /// let mut items: Vec<_> = map.iter().map(|(k, v)| (k, *v)).collect();
-    /// items.sort();
-    /// assert_eq!(items, [("a", 1), ("b", 2)]);
-    /// ```
-    pub fn iter(&self) -> Iter<'_, K, V, S>
-    where
-        K: Clone,
-    {
-        Iter::new(self)
+    /// Publishes the dirty map as the read map if it holds keys the read map lacks, so that
+    /// every key is then read lock-free: after a bulk load (`collect`, `extend`, `clone`), which
+    /// would otherwise leave the keys to be promoted by the misses of later reads.
+    pub(crate) fn settle(&self) {
+        crate::reclaim::finish(|| {
+            let op = self.domain.begin();
+            if self.read.load(op.guard()).amended() {
+                self.promote_for_iteration(&op);
+            }
+        });
     }
 
     /// Removes every key (Go 1.23's `Clear`).
@@ -510,109 +590,5 @@ where
     #[doc(alias = "Clear")]
     pub fn clear(&self) {
         crate::reclaim::finish(|| self.clear_in(&self.domain.begin()))
-    }
-}
-
-/// Insertions.
-impl<K, V, S> SyncMap<K, V, S>
-where
-    K: Eq + Hash,
-    S: BuildHasher,
-{
-    /// Sets the value of `key` and returns the previous one (Go's `Store` and `Swap`).
-    ///
-    /// If the key is in the read map and not expunged this is one lock-free compare-and-swap.
-    /// Otherwise it takes the lock; a brand-new key goes to the dirty map, which is first rebuilt
-    /// from the read map if a promotion emptied it (Go's `dirtyLocked`: O(n) once per promotion).
-    ///
-    /// ```
-    /// use syncmap_core::SyncMap;
-    /// let map = SyncMap::new();
-    /// assert_eq!(map.insert("k", 1), None);
-    /// assert_eq!(map.insert("k", 2).as_deref(), Some(&1));
-    /// ```
-    #[doc(alias = "Store")]
-    #[doc(alias = "Swap")]
-    pub fn insert(&self, key: K, value: V) -> Option<Arc<V>> {
-        let hash = self.hash(&key);
-        crate::reclaim::finish(|| self.insert_in(&self.domain.begin(), hash, key, value))
-    }
-
-    /// Inserts `value` if `key` has none (Go's `LoadOrStore`).
-    ///
-    /// `Ok` holds the inserted value; `Err` holds the value already present and hands the offered
-    /// value back. Lock-free when the key is in the read map (a hit allocates nothing); finding the
-    /// key only in the dirty map counts a miss.
-    ///
-    /// ```
-    /// use syncmap_core::SyncMap;
-    /// let map = SyncMap::new();
-    /// assert_eq!(*map.try_insert("k", 1).unwrap(), 1);
-    /// let err = map.try_insert("k", 2).unwrap_err();
-    /// assert_eq!((*err.existing, err.value), (1, 2));
-    /// ```
-    #[doc(alias = "LoadOrStore")]
-    pub fn try_insert(&self, key: K, value: V) -> Result<Ref<'_, V>, OccupiedError<'_, V>> {
-        let hash = self.hash(&key);
-        crate::reclaim::finish(|| {
-            let op = self.domain.begin();
-            let (found, rejected) = match self.try_insert_in(&op, hash, key, value) {
-                Ok(stored) => (stored.ptr(), None),
-                Err((existing, value)) => (existing.ptr(), Some(value)),
-            };
-            // SAFETY: `found` was loaded or stored under `op`'s guard, which `into_guard` keeps
-            // (or nests) for the Ref.
-            let found = unsafe { Ref::new(op.into_guard(), found) };
-            match rejected {
-                None => Ok(found),
-                Some(value) => Err(OccupiedError {
-                    existing: found,
-                    value,
-                }),
-            }
-        })
-    }
-
-    /// Returns the value of `key`, inserting `value` first if it has none (Go's `LoadOrStore`,
-    /// without the `loaded` flag; see [`try_insert`](Self::try_insert) for it).
-    ///
-    /// ```
-    /// use syncmap_core::SyncMap;
-    /// let map = SyncMap::new();
-    /// assert_eq!(*map.get_or_insert("k", 1), 1);
-    /// assert_eq!(*map.get_or_insert("k", 2), 1);
-    /// ```
-    pub fn get_or_insert(&self, key: K, value: V) -> Ref<'_, V> {
-        match self.try_insert(key, value) {
-            Ok(inserted) => inserted,
-            Err(OccupiedError { existing, value }) => {
-                drop(value); // before the return value is built: see `insert`
-                existing
-            }
-        }
-    }
-
-    /// Returns the value of `key`, building it with `f` and inserting it first if the key has
-    /// none.
-    ///
-    /// `f` runs only when the key has no value (a present key, in the read map or only in the
-    /// dirty map, is returned without calling it), and never while the map's lock is held, so
-    /// it may use the map. If several threads race on the same absent key, each may run its own
-    /// `f`; exactly one value is inserted and returned to all of them, and the others are
-    /// dropped. Use a value that is cheap to build and discard, or a `OnceLock` inside `V`, if
-    /// `f` must run once.
-    ///
-    /// ```
-    /// use syncmap_core::SyncMap;
-    /// let squares = SyncMap::new();
-    /// assert_eq!(*squares.get_or_insert_with(12_u64, || 12 * 12), 144);
-    /// assert_eq!(*squares.get_or_insert_with(12, || unreachable!()), 144);
-    /// ```
-    pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> Ref<'_, V> {
-        if let Some(present) = self.get(&key) {
-            drop(key); // before the return value is built: see `insert`
-            return present;
-        }
-        self.get_or_insert(key, f())
     }
 }

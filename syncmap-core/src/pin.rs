@@ -3,7 +3,7 @@
 use crate::entry::Entry;
 use crate::iter::Cursor;
 use crate::map::SyncMap;
-use crate::raw::MapOp;
+use crate::raw::{MapOp, Slow};
 use crate::slot::Val;
 use core::borrow::Borrow;
 use core::fmt;
@@ -62,6 +62,26 @@ where
         self.map
             .load(&self.op, self.map.hash(key), key)
             .map(Val::get)
+    }
+
+    /// The stored key equal to `key` and its value ([`SyncMap::get`]'s semantics and miss
+    /// accounting), as references: std's `HashMap::get_key_value`.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map: SyncMap<String, u32> = [("a".to_string(), 1)].into_iter().collect();
+    /// let pinned = map.pin();
+    /// assert_eq!(pinned.get_key_value("a"), Some((&"a".to_string(), &1)));
+    /// ```
+    pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let (entry, _) =
+            self.map
+                .find(&self.op, self.map.hash(key), key, Slow::Load, Slow::Load)?;
+        Some((&entry.key, entry.load(self.op.guard())?.get()))
     }
 
     /// Whether `key` has a value ([`SyncMap::contains_key`]).

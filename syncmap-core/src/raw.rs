@@ -194,7 +194,7 @@ where
     /// An entry for an operation that acts on one existing entry: the read map lock-free, then,
     /// if only the dirty map can tell, the slow path under the lock. `probe` is the rule for a
     /// key the new-key filter rules out (`Load` or `Compare`), `locked` the slow path's.
-    fn find<'g, Q>(
+    pub(crate) fn find<'g, Q>(
         &self,
         op: &'g MapOp<'_, K, V>,
         hash: u64,
@@ -269,8 +269,13 @@ where
         entry.load(op.guard())
     }
 
-    /// Go's `LoadAndDelete`.
-    pub(crate) fn remove_in<Q>(&self, op: &MapOp<'_, K, V>, hash: u64, key: &Q) -> Option<Arc<V>>
+    /// Go's `LoadAndDelete`: the stored key and the removed value.
+    pub(crate) fn remove_in<'g, Q>(
+        &self,
+        op: &'g MapOp<'_, K, V>,
+        hash: u64,
+        key: &Q,
+    ) -> Option<(&'g K, Arc<V>)>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -280,7 +285,7 @@ where
         if removed.is_some() {
             read.add_len(-1);
         }
-        Self::hand_back(op, removed)
+        Some((&entry.key, Self::hand_back(op, removed)?))
     }
 
     /// Go's `CompareAndSwap`. `V::eq` runs outside the lock (Go runs it under the lock).
@@ -373,14 +378,15 @@ where
         Self::hand_back(op, previous)
     }
 
-    /// Go's `LoadOrStore`: `Ok(stored)` or `Err((existing, offered))`.
+    /// Go's `LoadOrStore`: `Ok(stored)`, or `Err((existing, offered, key))` handing back the
+    /// offered value and the key.
     pub(crate) fn try_insert_in<'g>(
         &self,
         op: &'g MapOp<'_, K, V>,
         hash: u64,
         key: K,
         value: V,
-    ) -> Result<Val<'g, V>, (Val<'g, V>, V)> {
+    ) -> Result<Val<'g, V>, (Val<'g, V>, V, K)> {
         let guard = op.guard();
         let read = self.read.load(guard);
         let value = match read.table.find(hash, &key) {
@@ -390,10 +396,7 @@ where
                     drop(key); // before the return value: see `insert_in`
                     return Ok(stored);
                 }
-                LoadOrStore::Loaded(existing, value) => {
-                    drop(key);
-                    return Err((existing, value));
-                }
+                LoadOrStore::Loaded(existing, value) => return Err((existing, value, key)),
                 LoadOrStore::Expunged(value) => value,
             },
             None => value,
@@ -421,11 +424,14 @@ where
             }
             (outcome, unused_key)
         });
-        drop(unused_key); // after the lock: user code
-        match outcome {
-            LoadOrStore::Stored(stored) => Ok(stored),
-            LoadOrStore::Loaded(existing, value) => Err((existing, value)),
-            LoadOrStore::Expunged(_) => unreachable!("unexpunged under the lock"),
+        match (outcome, unused_key) {
+            (LoadOrStore::Loaded(existing, value), Some(key)) => Err((existing, value, key)),
+            (LoadOrStore::Loaded(..), None) => unreachable!("a new entry stores its value"),
+            (LoadOrStore::Stored(stored), unused_key) => {
+                drop(unused_key); // after the lock: user code
+                Ok(stored)
+            }
+            (LoadOrStore::Expunged(_), _) => unreachable!("unexpunged under the lock"),
         }
     }
 

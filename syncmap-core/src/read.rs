@@ -59,6 +59,17 @@ impl<K, V> ReadCell<K, V> {
     }
 }
 
+impl<K, V> ReadCell<K, V> {
+    /// The current snapshot, taken out of a cell that no guard can reach any more.
+    pub(crate) fn into_inner(self) -> ReadOnly<K, V> {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: as in `drop`: owned by value, so no guard of the map is alive, and the pointer
+        // is the cell's own `Box::into_raw` snapshot; `ManuallyDrop` keeps `drop` from freeing it
+        // a second time.
+        *unsafe { Box::from_raw(this.current.load(Ordering::Acquire)) }
+    }
+}
+
 /// A replaced read snapshot, owned through its raw pointer until it is dropped: turning it back
 /// into a `Box` while readers may still hold references into it would assert a uniqueness it
 /// only has once the reclaimer frees it.

@@ -231,6 +231,16 @@ impl<V> ValueSlot<V> {
     }
 }
 
+impl<V> ValueSlot<V> {
+    /// The state, with its ownership, taken out of a slot that nothing else can reach.
+    pub(crate) fn into_owned(self) -> Owned<V> {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: the slot is owned by value, so no guard can reach it (as in `drop`), and
+        // `ManuallyDrop` keeps `drop` from taking its count a second time.
+        unsafe { Owned::from_raw(this.raw.load(Ordering::Acquire)) }
+    }
+}
+
 impl<V> Drop for ValueSlot<V> {
     fn drop(&mut self) {
         // SAFETY: `&mut self`: no guard can reach the slot any more (entries are dropped only

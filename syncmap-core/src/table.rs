@@ -76,6 +76,11 @@ impl<K, V> Table<K, V> {
         Some(found.ok()?.remove().0)
     }
 
+    /// The entries, by value, for a map being taken apart.
+    pub(crate) fn into_entries(mut self) -> hash_table::IntoIter<Arc<Entry<K, V>>> {
+        core::mem::take(&mut self.entries).into_iter()
+    }
+
     /// Drops the entries one by one, so that a panicking key or value `Drop` (user code) does
     /// not leak the rest (hashbrown's own drop stops at the first panic); the first panic is
     /// raised again once every entry is dropped.

@@ -1,8 +1,10 @@
-//! How values are handed out: [`Ref`], a zero-copy handle, and [`OccupiedError`].
+//! How values are handed out: [`Ref`], a zero-copy handle, and [`OccupiedError`], which hands
+//! back what `try_insert` could not insert.
 
 use crate::primitive::Arc;
 use crate::reclaim::{self, Guard};
 use core::fmt;
+use core::hash::{Hash, Hasher};
 use core::mem::ManuallyDrop;
 use core::ops::Deref;
 use core::ptr::NonNull;
@@ -88,7 +90,12 @@ impl<'a, V> Ref<'a, V> {
     /// ```
     #[inline]
     pub fn into_arc(this: Self) -> Arc<V> {
-        Ref::to_arc(&this)
+        let owned = Ref::to_arc(&this);
+        // Released before the return value is built: releasing it may raise a deferred panic
+        // (see `Drop`), and a panic in a drop after the return value is built would leak it
+        // (rust-lang/rust#47949); here `owned` is still a local that unwinding drops.
+        drop(this);
+        owned
     }
 
     /// Returns a new owned [`Arc`] to the value, keeping this handle.
@@ -138,39 +145,141 @@ impl<V: fmt::Display> fmt::Display for Ref<'_, V> {
     }
 }
 
+/// A second handle to the same value: cheap (the guard is nested, no reference count is
+/// touched), and what `r.clone()` means. To clone the *value*, write `V::clone(&r)`.
+///
+/// ```
+/// use syncmap_core::SyncMap;
+/// let map = SyncMap::new();
+/// map.insert(1, String::from("one"));
+/// let a = map.get(&1).unwrap();
+/// let b = a.clone(); // another Ref, not a String
+/// assert!(std::ptr::eq(&*a, &*b));
+/// ```
+impl<V> Clone for Ref<'_, V> {
+    #[inline]
+    fn clone(&self) -> Self {
+        Ref {
+            value: self.value,
+            guard: ManuallyDrop::new(self.guard.nest()),
+        }
+    }
+}
+
+/// Compares the values, as `V` does.
+///
+/// ```
+/// use syncmap_core::SyncMap;
+/// let map = SyncMap::new();
+/// map.insert("a", String::from("x"));
+/// map.insert("b", String::from("x"));
+/// assert_eq!(map.get("a").unwrap(), "x");
+/// assert_eq!(map.get("a").unwrap(), String::from("x"));
+/// assert_eq!(map.get("a"), map.get("b")); // Option<Ref<V>> compares too
+/// ```
+impl<V: PartialEq> PartialEq for Ref<'_, V> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<V: Eq> Eq for Ref<'_, V> {}
+
 impl<V: PartialEq> PartialEq<V> for Ref<'_, V> {
+    #[inline]
     fn eq(&self, other: &V) -> bool {
         **self == *other
     }
 }
 
+impl PartialEq<str> for Ref<'_, String> {
+    #[inline]
+    fn eq(&self, other: &str) -> bool {
+        **self == *other
+    }
+}
+
+impl PartialEq<&str> for Ref<'_, String> {
+    #[inline]
+    fn eq(&self, other: &&str) -> bool {
+        **self == **other
+    }
+}
+
+impl<V: PartialOrd> PartialOrd for Ref<'_, V> {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        (**self).partial_cmp(&**other)
+    }
+}
+
+impl<V: Ord> Ord for Ref<'_, V> {
+    #[inline]
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl<V: Hash> Hash for Ref<'_, V> {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
 /// The error of [`SyncMap::try_insert`](crate::SyncMap::try_insert): the key already had a value.
 ///
-/// It holds the value that is in the map and hands back the value that was not inserted.
-pub struct OccupiedError<'a, V> {
+/// Nothing is lost: it hands back the key and the value that were not inserted, with an owned
+/// handle to the value already in the map. It borrows nothing, so `?` turns it into a
+/// `Box<dyn Error + Send + Sync>`; it is an [`Error`](std::error::Error) for every `V`, and its
+/// message names the key (`K: Debug`), never the values (which are often trait objects).
+///
+/// ```
+/// use syncmap_core::SyncMap;
+///
+/// fn register(map: &SyncMap<String, u32>) -> Result<(), Box<dyn std::error::Error>> {
+///     map.try_insert("gzip".to_string(), 1)?;
+///     map.try_insert("gzip".to_string(), 2)?; // fails: the key has a value
+///     Ok(())
+/// }
+///
+/// let map = SyncMap::new();
+/// let err = register(&map).unwrap_err();
+/// assert_eq!(err.to_string(), r#"key "gzip" already has a value; the offered value was not inserted"#);
+/// ```
+pub struct OccupiedError<K, V> {
+    /// The key, handed back.
+    pub key: K,
     /// The value already in the map.
-    pub existing: Ref<'a, V>,
+    pub existing: Arc<V>,
     /// The value that was offered and not inserted.
     pub value: V,
 }
 
-impl<V: fmt::Debug> fmt::Debug for OccupiedError<'_, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OccupiedError")
-            .field("existing", &self.existing)
-            .field("value", &self.value)
-            .finish()
+impl<K, V> OccupiedError<K, V> {
+    /// Takes back the value that was not inserted.
+    pub fn into_value(self) -> V {
+        self.value
     }
 }
 
-impl<V: fmt::Debug> fmt::Display for OccupiedError<'_, V> {
+impl<K: fmt::Debug, V> fmt::Debug for OccupiedError<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OccupiedError")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: fmt::Debug, V> fmt::Display for OccupiedError<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "key already has a value ({:?}); {:?} was not inserted",
-            self.existing, self.value
+            "key {:?} already has a value; the offered value was not inserted",
+            self.key
         )
     }
 }
 
-impl<V: fmt::Debug> std::error::Error for OccupiedError<'_, V> {}
+impl<K: fmt::Debug, V> std::error::Error for OccupiedError<K, V> {}

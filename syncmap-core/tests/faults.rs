@@ -444,6 +444,100 @@ fn cases() -> Vec<OpCase> {
             partial: false,
         },
         OpCase {
+            name: "update",
+            run: |m, ctx, _| {
+                drop(m.update(&ctx.key(TARGET), |_| {
+                    ctx.hit(CLOSURE);
+                    ctx.val(NEW)
+                }))
+            },
+            after: |c| {
+                let mut c = c.clone();
+                if let Some(v) = c.get_mut(&TARGET) {
+                    *v = NEW;
+                }
+                c
+            },
+            partial: false,
+        },
+        OpCase {
+            name: "update_or_insert_with",
+            run: |m, ctx, _| {
+                drop(m.update_or_insert_with(
+                    ctx.key(TARGET),
+                    |_| {
+                        ctx.hit(CLOSURE);
+                        ctx.val(NEW)
+                    },
+                    || {
+                        ctx.hit(CLOSURE);
+                        ctx.val(NEW)
+                    },
+                ))
+            },
+            after: |c| {
+                let mut c = c.clone();
+                c.insert(TARGET, NEW);
+                c
+            },
+            partial: false,
+        },
+        OpCase {
+            name: "replace_if_same",
+            run: |m, ctx, _| {
+                if let Some(seen) = m.get_arc(&ctx.key(TARGET)) {
+                    drop(m.replace_if_same(&ctx.key(TARGET), &seen, ctx.val(NEW)))
+                }
+            },
+            after: |c| {
+                let mut c = c.clone();
+                if let Some(v) = c.get_mut(&TARGET) {
+                    *v = NEW;
+                }
+                c
+            },
+            partial: false,
+        },
+        OpCase {
+            name: "remove_if",
+            run: |m, ctx, _| {
+                drop(m.remove_if(&ctx.key(TARGET), |_| {
+                    ctx.hit(CLOSURE);
+                    true
+                }))
+            },
+            after: |c| {
+                let mut c = c.clone();
+                c.remove(&TARGET);
+                c
+            },
+            partial: false,
+        },
+        OpCase {
+            name: "get_or_try_insert_with",
+            run: |m, ctx, _| {
+                drop(m.get_or_try_insert_with(ctx.key(TARGET), || {
+                    ctx.hit(CLOSURE);
+                    Ok::<_, ()>(ctx.val(NEW))
+                }))
+            },
+            after: |c| {
+                let mut c = c.clone();
+                c.entry(TARGET).or_insert(NEW);
+                c
+            },
+            partial: false,
+        },
+        OpCase {
+            name: "keys_and_values",
+            run: |m, _, _| {
+                drop(m.keys().map(|k| k.k).collect::<Vec<_>>());
+                drop(m.values().collect::<Vec<_>>());
+            },
+            after: same,
+            partial: false,
+        },
+        OpCase {
             name: "for_each",
             run: |m, ctx, _| {
                 let _ = m.for_each(|_, _| {
@@ -594,7 +688,7 @@ fn faults_under_concurrency() {
                                 .wrapping_mul(6364136223846793005)
                                 .wrapping_add(1442695040888963407);
                             let k = ((x >> 33) % 16) as u32;
-                            let r = catch_unwind(AssertUnwindSafe(|| match (x >> 20) % 8 {
+                            let r = catch_unwind(AssertUnwindSafe(|| match (x >> 20) % 11 {
                                 0 | 1 => drop(map.get(&ctx.key(k))),
                                 2 => drop(map.insert(ctx.key(k), ctx.val(i))),
                                 3 => drop(map.remove(&ctx.key(k))),
@@ -607,6 +701,31 @@ fn faults_under_concurrency() {
                                     ctx.hit(CLOSURE);
                                     ctx.val(i)
                                 })),
+                                7 => drop(map.update(&ctx.key(k), |v| {
+                                    ctx.hit(CLOSURE);
+                                    ctx.val(v.v + 1)
+                                })),
+                                8 => drop(map.update_or_insert_with(
+                                    ctx.key(k),
+                                    |v| ctx.val(v.v + 1),
+                                    || {
+                                        ctx.hit(CLOSURE);
+                                        ctx.val(i)
+                                    },
+                                )),
+                                9 => {
+                                    if let Some(seen) = map.get_arc(&ctx.key(k)) {
+                                        if i % 2 == 0 {
+                                            drop(map.remove_if_same(&ctx.key(k), &seen))
+                                        } else {
+                                            drop(map.replace_if_same(
+                                                &ctx.key(k),
+                                                &seen,
+                                                ctx.val(i),
+                                            ))
+                                        }
+                                    }
+                                }
                                 _ => {
                                     if i % 50 == 0 {
                                         map.clear()

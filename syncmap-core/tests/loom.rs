@@ -9,8 +9,8 @@
 //! number of live values (none leaked, none dropped twice).
 //!
 //! Every model is explored with at most two preemptions per execution, the three-thread one
-//! with one (at two it takes 467k executions and three minutes: run it with
-//! `LOOM_MAX_PREEMPTIONS=2`); `LOOM_MAX_PREEMPTIONS` overrides the bound. The reclamation protocol itself is modelled
+//! and `update_racing_update_and_rebuild` with one (at two they take 467k and 175k executions,
+//! three and two minutes: run them with `LOOM_MAX_PREEMPTIONS=2`); `LOOM_MAX_PREEMPTIONS` overrides the bound. The reclamation protocol itself is modelled
 //! exhaustively in `loom_reclaim.rs`.
 #![cfg(loom)]
 
@@ -293,6 +293,62 @@ fn load_or_store_racing_itself() {
             finish(map, &values);
         });
     }
+}
+
+/// Two `update`s of one key racing each other, one of them followed by a new key (a dirty
+/// rebuild): neither increment is lost, and every value built for a lost race is dropped.
+#[test]
+fn update_racing_update_and_rebuild() {
+    // One preemption in CI (175k executions and about two minutes at two, run by hand).
+    model("update_racing_update_and_rebuild", Some(1), |promotion| {
+        let values = Values::new();
+        let map = Arc::new(with_read_key(promotion, &values, 1, 10));
+        let (m, vs) = (map.clone(), values.clone());
+        let a = thread::spawn(move || m.update(&1, |t| vs.make(t.v + 1)).map(|v| v.v));
+        let (m, vs) = (map.clone(), values.clone());
+        let b = thread::spawn(move || {
+            let updated = m.update(&1, |t| vs.make(t.v + 100)).map(|v| v.v);
+            let new = m.insert(2, vs.make(20)).is_none();
+            (updated, new)
+        });
+        let updated_a = a.join().unwrap();
+        let (updated_b, new) = b.join().unwrap();
+        assert!(new);
+        match (updated_a, updated_b) {
+            (Some(11), Some(111)) | (Some(111), Some(110)) => {}
+            other => panic!("not linearizable: {other:?}"),
+        }
+        assert_eq!(contents(&map), [(1, 111), (2, 20)]);
+        finish(map, &values);
+    });
+}
+
+/// `update_or_insert_with` racing `remove` of a read-map key: either the update comes first
+/// (and the removal takes its value) or the removal does (and the key is inserted again, from
+/// a deleted entry, lock-free).
+#[test]
+fn update_or_insert_racing_remove() {
+    model("update_or_insert_racing_remove", BOUND, |promotion| {
+        let values = Values::new();
+        let map = Arc::new(with_read_key(promotion, &values, 1, 10));
+        let (m, vs) = (map.clone(), values.clone());
+        let a = thread::spawn(move || {
+            let vs2 = vs.clone();
+            m.update_or_insert_with(1, |t| vs.make(t.v + 1), || vs2.make(5))
+                .v
+        });
+        let m = map.clone();
+        let b = thread::spawn(move || m.remove(&1).map(|v| v.v));
+        let stored = a.join().unwrap();
+        let removed = b.join().unwrap();
+        let last = get(&map, 1);
+        match (stored, removed, last) {
+            (11, Some(11), None) | (5, Some(10), Some(5)) => {}
+            other => panic!("not linearizable: {other:?}"),
+        }
+        assert_eq!(map.len(), usize::from(last.is_some()));
+        finish(map, &values);
+    });
 }
 
 /// `compare_and_swap` racing `remove`, with the key in the read map and only in the dirty map.

@@ -66,12 +66,12 @@ where
 {
     #[inline]
     fn register(&self, item: &'static str, key: K, value: V) -> Result<(), RegisterError<K, V>> {
-        match self.try_insert(key.clone(), value) {
+        match self.try_insert(key, value) {
             Ok(_) => Ok(()),
             Err(occupied) => Err(RegisterError::new(
                 item,
-                key,
-                Ref::into_arc(occupied.existing),
+                occupied.key,
+                occupied.existing,
                 occupied.value,
             )),
         }

@@ -333,6 +333,21 @@ pub(crate) struct Guard<'a> {
     _domain: PhantomData<(&'a Core, *const ())>,
 }
 
+impl<'a> Guard<'a> {
+    /// Another guard of the same thread in the same domain: nested, so it costs one plain
+    /// store, and the thread stays inside until both are dropped.
+    #[inline]
+    pub(crate) fn nest(&self) -> Guard<'a> {
+        let depth = self.slot.depth.get();
+        self.slot.depth.set(depth + 1);
+        Guard {
+            slot: self.slot,
+            core: self.core,
+            _domain: PhantomData,
+        }
+    }
+}
+
 impl Drop for Guard<'_> {
     #[inline(always)]
     fn drop(&mut self) {
