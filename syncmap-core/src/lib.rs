@@ -27,6 +27,13 @@
 //!
 //! Guides: [`docs::porting_from_go`] and [`docs::handles`].
 //!
+//! # Features
+//!
+//! - `serde` (off by default): `Serialize` and `Deserialize` for [`SyncMap`], on
+//!   [serde](https://serde.rs), the standard serialization framework: a map serializes as a map
+//!   (a walk, not a snapshot, like [`for_each`](SyncMap::for_each)) and deserializes from one,
+//!   the last of repeated keys winning.
+//!
 //! # The algorithm
 //!
 //! The map keeps two hash maps that share their entries:
@@ -177,6 +184,8 @@ mod promote;
 mod raw;
 mod read;
 mod reclaim;
+#[cfg(feature = "serde")]
+mod serde;
 mod slot;
 mod stats;
 mod table;

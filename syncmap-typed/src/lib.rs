@@ -46,6 +46,11 @@
 //! - `watch`: `Watched` maps and `Watcher`s: a registry field declared `Watched<K, V>` can be
 //!   waited on, blocking or in any async runtime, for changes made through its generated
 //!   methods (built on [`event-listener`](https://docs.rs/event-listener), no runtime needed).
+//! - `serde`: `Serialize` and `Deserialize` for [`SyncMap`] (and, with `watch`, `Watched`), on
+//!   [serde](https://serde.rs), the standard serialization framework, so a registry can derive
+//!   them beside [`macro@Registry`] and be saved and loaded in any serde format. A map
+//!   serializes as a map (a walk, not a snapshot, when other threads write meanwhile) and
+//!   deserializes from one, the last of repeated keys winning; see `syncmap-core`'s feature.
 //!
 //! # Consistency and limits
 //!

@@ -130,6 +130,34 @@ where
     }
 }
 
+/// Serializes the map alone, exactly as [`SyncMap`] does (the `serde` feature): the version and
+/// the watchers are not data.
+#[cfg(feature = "serde")]
+impl<K, V, S> serde::Serialize for Watched<K, V, S>
+where
+    K: serde::Serialize + Eq + core::hash::Hash,
+    V: serde::Serialize,
+    S: core::hash::BuildHasher,
+{
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        self.map.serialize(serializer)
+    }
+}
+
+/// Deserializes a map, exactly as [`SyncMap`] does, into a new `Watched` map (the `serde`
+/// feature) at version 0 with no watchers yet.
+#[cfg(feature = "serde")]
+impl<'de, K, V, S> serde::Deserialize<'de> for Watched<K, V, S>
+where
+    K: serde::Deserialize<'de> + Eq + core::hash::Hash,
+    V: serde::Deserialize<'de>,
+    S: core::hash::BuildHasher + Default,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        SyncMap::deserialize(deserializer).map(Watched::new)
+    }
+}
+
 /// Waits for a [`Watched`] map to change: blocking ([`wait`](Watcher::wait)) or in any async
 /// runtime ([`changed`](Watcher::changed)).
 ///
