@@ -107,6 +107,8 @@ where
             // A repeated key replaces the earlier value: the last one wins.
             map.insert(key, value);
         }
+        // A bulk load: every key goes to the read map at once (see `Extend`).
+        map.settle();
         Ok(map)
     }
 }

@@ -20,6 +20,9 @@ fn round_trip() {
     let back: SyncMap<String, u64> = serde_json::from_str(&json).unwrap();
     assert_eq!(back.len(), 100);
     assert_eq!(contents(&back), contents(&map));
+    // A bulk load: every key is in the read map, so reads take no lock.
+    let stats = back.stats();
+    assert_eq!((stats.read_len, stats.amended), (100, false));
     // The same JSON as a `HashMap` of the same contents would give, up to order.
     let as_hash_map: HashMap<String, u64> = serde_json::from_str(&json).unwrap();
     assert_eq!(as_hash_map.len(), 100);
