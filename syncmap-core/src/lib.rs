@@ -142,6 +142,9 @@
 //!   promotion schedule are Go's for one thread. Under concurrency a promotion can come a few
 //!   misses late (the budget a lock-free miss checks is refreshed when the lock is released).
 //!   The key's `Eq` then runs on fewer dirty-map lookups.
+//! - Bulk loads (`collect`, `extend`, `From<HashMap>`, `clone`, deserializing) end with one
+//!   promotion, so every key they added is read lock-free at once. Go has no bulk load: its keys
+//!   sit in the dirty map until as many misses as there are keys have promoted them.
 //!
 //! # User code and panics
 //!
@@ -150,8 +153,10 @@
 //! (lookups) runs while the map's lock is held: a panic there leaves the map unchanged, but it
 //! **must not call back into the same map**, or it deadlocks.
 //! Everything else (`V::eq` in the compare operations, the closures of
-//! [`get_or_insert_with`](SyncMap::get_or_insert_with), `for_each` and `retain`, and every
-//! `Drop` of a key or value) runs without the lock and may use the map freely. Keys whose `Hash`
+//! [`get_or_insert_with`](SyncMap::get_or_insert_with), `get_or_try_insert_with`,
+//! [`update`](SyncMap::update), `update_or_insert_with`, `remove_if`, `for_each` and `retain`,
+//! and every `Drop` of a key or value) runs without the lock and may use the map freely (an
+//! `update` closure that writes its own key makes every attempt fail, and retries forever). Keys whose `Hash`
 //! and `Eq` disagree give wrong answers, never undefined behaviour or a hang. A key's or value's
 //! `Drop` runs when the reclaimer frees it, at the end of some operation or when some guard is
 //! released; a panic there is caught, the rest of the garbage is still dropped, and the panic is

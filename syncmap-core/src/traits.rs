@@ -50,6 +50,14 @@ where
 /// A new map with a clone of each key and value (and of the hasher and settings), built by a
 /// walk of this one ([`for_each`](SyncMap::for_each)'s guarantees: writers may run alongside).
 /// Every key of the clone is in its read map.
+///
+/// ```
+/// use syncmap_core::SyncMap;
+/// let map: SyncMap<u32, String> = [(1, "one".to_string())].into_iter().collect();
+/// let copy = map.clone();
+/// copy.insert(1, "uno".to_string());
+/// assert_eq!(map.get(&1).unwrap(), "one"); // independent
+/// ```
 impl<K, V, S> Clone for SyncMap<K, V, S>
 where
     K: Eq + Hash + Clone,
