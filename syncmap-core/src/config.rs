@@ -1,6 +1,7 @@
 //! Construction options: [`Builder`] and the [`Promotion`] rule.
 
 use crate::map::SyncMap;
+use crate::shard::MAX_SHARDS;
 use core::marker::PhantomData;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -71,6 +72,8 @@ pub enum Reclaim {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Config {
     pub(crate) capacity: usize,
+    /// A power of two, at most `MAX_SHARDS`.
+    pub(crate) shards: usize,
     pub(crate) promotion: Promotion,
     pub(crate) reclaim: Reclaim,
 }
@@ -101,6 +104,7 @@ impl<K, V> Builder<K, V, RandomState> {
         Builder {
             config: Config {
                 capacity: 0,
+                shards: default_shards(),
                 promotion: Promotion::default(),
                 reclaim: Reclaim::default(),
             },
@@ -126,6 +130,23 @@ impl<K, V, S> Builder<K, V, S> {
         }
     }
 
+    /// How many read map / dirty map pairs the keys are split over (by hash), rounded up to a
+    /// power of two, at most 256. Each shard runs Go's algorithm by itself, with its own lock,
+    /// so writers of new keys in different shards do not wait for each other, and each
+    /// promotion and rebuild copies one shard, not the whole map. `shards(1)` is Go's structure
+    /// exactly. The default is [`DEFAULT_SHARDS`](crate::DEFAULT_SHARDS).
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let go_exactly: SyncMap<u32, u32> = SyncMap::builder().shards(1).build();
+    /// assert_eq!(go_exactly.shards(), 1);
+    /// assert_eq!(SyncMap::<u32, u32>::builder().shards(6).build().shards(), 8);
+    /// ```
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.config.shards = shards.clamp(1, MAX_SHARDS).next_power_of_two();
+        self
+    }
+
     /// The promotion rule; the default is Go's, [`Promotion::DirtyLen`].
     pub fn promotion(mut self, promotion: Promotion) -> Self {
         self.config.promotion = promotion;
@@ -144,5 +165,18 @@ impl<K, V, S> Builder<K, V, S> {
         S: BuildHasher,
     {
         SyncMap::from_parts(self.config, self.hasher)
+    }
+}
+
+/// How many shards a map has unless [`Builder::shards`] says otherwise.
+pub const DEFAULT_SHARDS: usize = 8;
+
+/// The default shard count; built with `--cfg syncmap_stress`, 1, so that the whole suite runs
+/// both with the default and with Go's exact structure (and promotions everywhere).
+pub(crate) fn default_shards() -> usize {
+    if cfg!(syncmap_stress) {
+        1
+    } else {
+        DEFAULT_SHARDS
     }
 }

@@ -13,7 +13,7 @@ use crate::primitive::Arc;
 use crate::raw::MapOp;
 use crate::read::ReadOnly;
 use crate::slot::Val;
-use crate::table::Entries;
+use crate::table::{Entries, Table};
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::iter::FusedIterator;
@@ -28,13 +28,15 @@ use std::collections::hash_map::RandomState;
 pub(crate) type Visit<'g, K, V> = (&'g Entry<K, V>, Val<'g, V>, &'g ReadOnly<K, V>);
 
 pub(crate) struct Cursor<'g, K, V> {
+    /// The shard being walked; shards are walked in order, each one as Go walks its map.
+    shard: usize,
     /// The read map being walked. The snapshots are held as pointers, not references: an
     /// [`Iter`] owns both its cursor and the guard that keeps them alive, and a reference field
     /// would promise they outlive any call the iterator is passed to by value, including the
     /// one in which it is dropped and its guard reclaims them.
     read: NonNull<ReadOnly<K, V>>,
     entries: Entries<'g, K, V>,
-    /// The read map walked before the promotion, once the cursor has moved past it.
+    /// The shard's read map walked before its promotion, once the cursor has moved past it.
     walked: Option<NonNull<ReadOnly<K, V>>>,
     done: bool,
     _guard: PhantomData<&'g ReadOnly<K, V>>,
@@ -42,8 +44,9 @@ pub(crate) struct Cursor<'g, K, V> {
 
 impl<'g, K, V> Cursor<'g, K, V> {
     pub(crate) fn new<S>(map: &SyncMap<K, V, S>, op: &'g MapOp<'_, K, V>) -> Self {
-        let read = map.read.load(op.guard());
+        let read = map.shards[0].read.load(op.guard());
         Cursor {
+            shard: 0,
             read: NonNull::from(read),
             entries: read.table.iter(),
             walked: None,
@@ -65,11 +68,25 @@ impl<'g, K, V> Cursor<'g, K, V> {
         self.walked.map(|walked| unsafe { walked.as_ref() })
     }
 
-    /// Moves on to the read map published by a promotion.
-    fn promote<S>(&mut self, map: &SyncMap<K, V, S>, op: &'g MapOp<'_, K, V>) {
-        let promoted = map.promote_for_iteration(op);
-        self.walked = Some(core::mem::replace(&mut self.read, NonNull::from(promoted)));
-        self.entries = promoted.table.iter();
+    /// At the end of a shard's read map: moves on to the read map published by a promotion of
+    /// the shard if it is amended (and not promoted for this walk yet), else to the next shard.
+    /// Returns `false` at the end of the last shard.
+    fn advance<S>(&mut self, map: &SyncMap<K, V, S>, op: &'g MapOp<'_, K, V>) -> bool {
+        if self.walked.is_none() && self.read().amended() {
+            let promoted = map.promote_for_iteration(&map.shards[self.shard], op);
+            self.walked = Some(core::mem::replace(&mut self.read, NonNull::from(promoted)));
+            self.entries = promoted.table.iter();
+            return true;
+        }
+        if self.shard + 1 == map.shards.len() {
+            return false;
+        }
+        self.shard += 1;
+        let read = map.shards[self.shard].read.load(op.guard());
+        self.read = NonNull::from(read);
+        self.entries = read.table.iter();
+        self.walked = None;
+        true
     }
 
     /// Visits every remaining live entry with `visit` until it breaks: the internal-iteration
@@ -108,10 +125,9 @@ impl<'g, K, V> Cursor<'g, K, V> {
                     }
                 }
             }
-            if self.walked.is_some() || !self.read().amended() {
+            if !self.advance(map, op) {
                 return ControlFlow::Continue(());
             }
-            self.promote(map, op);
         }
     }
 
@@ -141,11 +157,10 @@ impl<'g, K, V> Cursor<'g, K, V> {
                     return Some((entry, value, read));
                 }
             }
-            if walked.is_some() || !read.amended() {
+            if !self.advance(map, op) {
                 self.done = true;
                 return None;
             }
-            self.promote(map, op);
         }
     }
 }
@@ -328,7 +343,11 @@ where
 /// map held (`Arc::try_unwrap` or `Arc::unwrap_or_clone` turns it into a `V`; it is unique
 /// unless an `Arc` handed out earlier is still held).
 pub struct IntoIter<K, V> {
-    entries: hashbrown::hash_table::IntoIter<Arc<Entry<K, V>>>,
+    entries: core::iter::FlatMap<
+        std::vec::IntoIter<Table<K, V>>,
+        hashbrown::hash_table::IntoIter<Arc<Entry<K, V>>>,
+        fn(Table<K, V>) -> hashbrown::hash_table::IntoIter<Arc<Entry<K, V>>>,
+    >,
 }
 
 impl<K, V> Iterator for IntoIter<K, V> {
@@ -343,10 +362,6 @@ impl<K, V> Iterator for IntoIter<K, V> {
             }
         }
         None
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.entries.len()))
     }
 }
 
@@ -396,7 +411,7 @@ impl<K, V, S> IntoIterator for SyncMap<K, V, S> {
 
     fn into_iter(self) -> IntoIter<K, V> {
         IntoIter {
-            entries: self.into_table().into_entries(),
+            entries: self.into_tables().into_iter().flat_map(Table::into_entries),
         }
     }
 }

@@ -191,6 +191,7 @@ mod read;
 mod reclaim;
 #[cfg(feature = "serde")]
 mod serde;
+mod shard;
 mod slot;
 mod stats;
 mod table;
@@ -200,7 +201,7 @@ mod traits;
 mod update;
 mod value;
 
-pub use config::{Builder, Promotion, Reclaim};
+pub use config::{Builder, Promotion, Reclaim, DEFAULT_SHARDS};
 #[cfg(feature = "testing")]
 pub use entry::EntryState;
 pub use iter::{IntoIter, Iter, Keys, Values};

@@ -1,13 +1,13 @@
 //! [`SyncMap`]: the public API over the read map, the dirty map and the entries.
 
 use crate::config::{Builder, Config, Promotion, Reclaim};
-use crate::dirty::{Dirty, Garbage};
+use crate::dirty::Garbage;
 use crate::iter::Cursor;
 use crate::pin::Pinned;
-use crate::primitive::{Arc, Mutex};
+use crate::primitive::Arc;
 use crate::raw::{NeedsLock, Slow};
-use crate::read::{ReadCell, ReadOnly};
 use crate::reclaim::Domain;
+use crate::shard::{shard_index, Shard};
 use crate::slot::Val;
 use crate::stats::Stats;
 use crate::table::Table;
@@ -15,9 +15,7 @@ use crate::value::Ref;
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 use core::ops::ControlFlow;
-use crossbeam_utils::CachePadded;
 use std::collections::hash_map::RandomState;
-use std::sync::PoisonError;
 
 /// A concurrent hash map for read-mostly work: Go's `sync.Map`, in Rust.
 ///
@@ -46,10 +44,8 @@ use std::sync::PoisonError;
 /// assert!(map.is_empty());
 /// ```
 pub struct SyncMap<K, V, S = RandomState> {
-    /// The read map (Go's `read`), published atomically, loaded under a guard without a lock.
-    pub(crate) read: CachePadded<ReadCell<K, V>>,
-    /// The dirty map, the miss counter and the statistics (Go's `mu`, `dirty`, `misses`).
-    pub(crate) dirty: CachePadded<Mutex<Dirty<K, V>>>,
+    /// The read map / dirty map pairs, a power of two of them (`shard.rs`).
+    pub(crate) shards: Box<[Shard<K, V>]>,
     /// Who is reading, and what waits for them to leave (`reclaim.rs`).
     pub(crate) domain: Domain<Garbage<K, V>>,
     pub(crate) hash_builder: S,
@@ -98,6 +94,7 @@ impl<K, V, S> SyncMap<K, V, S> {
         Self::from_parts(
             Config {
                 capacity,
+                shards: crate::config::default_shards(),
                 promotion: Promotion::default(),
                 reclaim: Reclaim::default(),
             },
@@ -105,36 +102,37 @@ impl<K, V, S> SyncMap<K, V, S> {
         )
     }
 
-    /// Takes the map apart: the one table that holds every key with a value (the dirty map if
-    /// there is one, since it holds every entry not expunged; else the read map), each entry
-    /// held by it alone.
-    pub(crate) fn into_table(self) -> Table<K, V> {
-        let SyncMap {
-            read,
-            dirty,
-            domain,
-            ..
-        } = self;
+    /// Takes the map apart: for each shard, the one table that holds every key with a value
+    /// (the dirty map if there is one, since it holds every entry not expunged; else the read
+    /// map), each entry held by it alone.
+    pub(crate) fn into_tables(self) -> Vec<Table<K, V>> {
+        let SyncMap { shards, domain, .. } = self;
         // Pending garbage (replaced read maps and tables) holds entries too. The map is owned,
         // so no guard is alive and the domain frees all of it.
         drop(domain);
-        let read = CachePadded::into_inner(read).into_inner().table;
-        let dirty = CachePadded::into_inner(dirty)
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        match dirty.table {
-            Some(table) => {
-                drop(read);
-                table
-            }
-            None => read,
+        let mut tables = Vec::with_capacity(shards.len());
+        for shard in shards {
+            let (read, dirty) = shard.into_parts();
+            tables.push(match dirty.table {
+                Some(table) => {
+                    drop(read);
+                    table
+                }
+                None => read.table,
+            });
         }
+        tables
+    }
+
+    /// The shard of a key's hash.
+    #[inline(always)]
+    pub(crate) fn shard(&self, hash: u64) -> &Shard<K, V> {
+        &self.shards[shard_index(hash, self.shards.len())]
     }
 
     pub(crate) fn from_parts(config: Config, hash_builder: S) -> Self {
         SyncMap {
-            read: CachePadded::new(ReadCell::new(ReadOnly::empty())),
-            dirty: CachePadded::new(Mutex::new(Dirty::new())),
+            shards: (0..config.shards).map(|_| Shard::new()).collect(),
             domain: Domain::new(match config.reclaim {
                 Reclaim::Eager => None,
                 Reclaim::Batched(n) => Some(n.max(1)),
@@ -165,7 +163,11 @@ impl<K, V, S> SyncMap<K, V, S> {
     /// ```
     pub fn len(&self) -> usize {
         let guard = self.domain.enter();
-        let len = self.read.load(&guard).len();
+        let len = self
+            .shards
+            .iter()
+            .map(|shard| shard.read.load(&guard).len())
+            .sum();
         drop(guard);
         crate::reclaim::raise_deferred(len)
     }
@@ -181,21 +183,51 @@ impl<K, V, S> SyncMap<K, V, S> {
     /// Takes the map's lock for a moment; the counters themselves are only ever written on slow
     /// paths, so reads that hit the read map pay nothing for them.
     pub fn stats(&self) -> Stats {
+        self.shard_stats()
+            .into_iter()
+            .reduce(Stats::sum)
+            .expect("a map has at least one shard")
+    }
+
+    /// [`stats`](Self::stats) for each shard, in shard order (`retired_pending` is the map's in
+    /// each, since garbage is collected map-wide). Takes each shard's lock for a moment.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let mut map: SyncMap<u32, u32> = SyncMap::builder().shards(4).build();
+    /// map.extend((0..100).map(|i| (i, i)));
+    /// let shards = map.shard_stats();
+    /// assert_eq!(shards.len(), 4);
+    /// assert_eq!(shards.iter().map(|s| s.read_len).sum::<usize>(), 100);
+    /// ```
+    pub fn shard_stats(&self) -> Vec<Stats> {
         crate::reclaim::finish(|| {
             let guard = self.domain.enter();
-            let dirty = self.lock();
-            let read = self.read.load(&guard);
-            let pending = read.pending_misses();
-            let mut counters = dirty.counters;
-            counters.misses += pending as u64;
-            counters.to_stats(
-                dirty.misses + pending,
-                read.table.len(),
-                dirty.table.as_ref().map(|t| t.len()),
-                read.amended(),
-                self.domain.pending_len(),
-            )
+            let retired_pending = self.domain.pending_len();
+            self.shards
+                .iter()
+                .map(|shard| {
+                    let dirty = shard.lock();
+                    let read = shard.read.load(&guard);
+                    let pending = read.pending_misses();
+                    let mut counters = dirty.counters;
+                    counters.misses += pending as u64;
+                    counters.to_stats(
+                        dirty.misses + pending,
+                        read.table.len(),
+                        dirty.table.as_ref().map(|t| t.len()),
+                        read.amended(),
+                        retired_pending,
+                    )
+                })
+                .collect()
         })
+    }
+
+    /// How many shards (read map / dirty map pairs) the map has; see
+    /// [`Builder::shards`](crate::Builder::shards).
+    pub fn shards(&self) -> usize {
+        self.shards.len()
     }
 
     /// Drops every removed or replaced value that no reader can still see: in
@@ -568,8 +600,10 @@ where
     pub(crate) fn settle(&self) {
         crate::reclaim::finish(|| {
             let op = self.domain.begin();
-            if self.read.load(op.guard()).amended() {
-                self.promote_for_iteration(&op);
+            for shard in &*self.shards {
+                if shard.read.load(op.guard()).amended() {
+                    self.promote_for_iteration(shard, &op);
+                }
             }
         });
     }

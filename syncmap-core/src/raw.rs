@@ -13,14 +13,14 @@
 use crate::dirty::{Dirty, Garbage};
 use crate::entry::{Entry, LoadOrStore};
 use crate::map::SyncMap;
-use crate::primitive::{Arc, MutexGuard};
+use crate::primitive::Arc;
 use crate::promote::{miss_locked, promote_locked};
 use crate::read::ReadOnly;
 use crate::reclaim::{Guard, Op};
+use crate::shard::Shard;
 use crate::slot::Val;
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
-use std::sync::PoisonError;
 
 /// An operation of one map.
 pub(crate) type MapOp<'a, K, V> = Op<'a, Garbage<K, V>>;
@@ -69,22 +69,17 @@ fn protect<'g, K, V>(_guard: &'g Guard<'_>, entry: &Arc<Entry<K, V>>) -> &'g Ent
 }
 
 impl<K, V, S> SyncMap<K, V, S> {
-    /// Locks the dirty map. A panic under the lock (a user `Eq`) never leaves the state
-    /// half-changed, so poisoning carries no information and is ignored.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Dirty<K, V>> {
-        self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs `f` under the lock, then refreshes the lock-free miss budget of the read map.
+    /// Runs `f` under the shard's lock, then refreshes the lock-free miss budget of its read map.
     pub(crate) fn locked<R>(
         &self,
+        shard: &Shard<K, V>,
         op: &MapOp<'_, K, V>,
         f: impl FnOnce(&mut Dirty<K, V>) -> R,
     ) -> R {
-        let mut dirty = self.lock();
+        let mut dirty = shard.lock();
         let result = f(&mut dirty);
         let budget = self.config.promotion.remaining(dirty.misses, dirty.len());
-        self.read.load(op.guard()).set_miss_budget_locked(budget);
+        shard.read.load(op.guard()).set_miss_budget_locked(budget);
         result
     }
 
@@ -99,15 +94,19 @@ impl<K, V, S> SyncMap<K, V, S> {
         })
     }
 
-    /// Publishes an amended dirty map for a walk that has covered the whole read map, and
-    /// returns the read map to walk next.
-    pub(crate) fn promote_for_iteration<'g>(&self, op: &'g MapOp<'_, K, V>) -> &'g ReadOnly<K, V> {
-        self.locked(op, |dirty| {
-            if self.read.load(op.guard()).amended() {
-                promote_locked(&self.read, dirty, op);
+    /// Publishes a shard's amended dirty map for a walk that has covered the shard's whole read
+    /// map, and returns the read map to walk next.
+    pub(crate) fn promote_for_iteration<'g>(
+        &self,
+        shard: &Shard<K, V>,
+        op: &'g MapOp<'_, K, V>,
+    ) -> &'g ReadOnly<K, V> {
+        self.locked(shard, op, |dirty| {
+            if shard.read.load(op.guard()).amended() {
+                promote_locked(&shard.read, dirty, op);
             }
         });
-        self.read.load(op.guard())
+        shard.read.load(op.guard())
     }
 }
 
@@ -134,7 +133,7 @@ where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let read = self.read.load(guard);
+        let read = self.shard(hash).read.load(guard);
         if let Some(entry) = read.table.find(hash, key) {
             return Probe::Read(protect(guard, entry), read);
         }
@@ -151,6 +150,7 @@ where
     /// counts a miss as `slow` says (which may promote).
     pub(crate) fn lookup_locked<'g, Q>(
         &self,
+        shard: &Shard<K, V>,
         op: &'g MapOp<'_, K, V>,
         dirty: &mut Dirty<K, V>,
         hash: u64,
@@ -162,7 +162,7 @@ where
         Q: Eq + ?Sized,
     {
         let guard = op.guard();
-        let read = self.read.load(guard);
+        let read = shard.read.load(guard);
         if let Some(entry) = read.table.find(hash, key) {
             return Some((protect(guard, entry), read));
         }
@@ -186,7 +186,7 @@ where
                 .map(|entry| protect(guard, entry)),
         };
         if slow != Slow::Compare || found.is_some() {
-            miss_locked(&self.read, dirty, self.config.promotion, op);
+            miss_locked(&shard.read, dirty, self.config.promotion, op);
         }
         found.map(|entry| (entry, read))
     }
@@ -210,7 +210,10 @@ where
             Probe::Read(entry, read) => Some((entry, read)),
             Probe::Absent => None,
             Probe::Dirty => {
-                self.locked(op, |dirty| self.lookup_locked(op, dirty, hash, key, locked))
+                let shard = self.shard(hash);
+                self.locked(shard, op, |dirty| {
+                    self.lookup_locked(shard, op, dirty, hash, key, locked)
+                })
             }
         }
     }
@@ -263,8 +266,9 @@ where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let (entry, _) = self.locked(op, |dirty| {
-            self.lookup_locked(op, dirty, hash, key, Slow::Load)
+        let shard = self.shard(hash);
+        let (entry, _) = self.locked(shard, op, |dirty| {
+            self.lookup_locked(shard, op, dirty, hash, key, Slow::Load)
         })?;
         entry.load(op.guard())
     }
@@ -342,7 +346,8 @@ where
     ) -> Option<Arc<V>> {
         let guard = op.guard();
         let value = Arc::new(value);
-        let read = self.read.load(guard);
+        let shard = self.shard(hash);
+        let read = shard.read.load(guard);
         let value = match read.table.find(hash, &key) {
             Some(entry) => match entry.try_swap(guard, value) {
                 Ok(previous) => {
@@ -358,15 +363,15 @@ where
             },
             None => value,
         };
-        let (previous, unused_key) = self.locked(op, |dirty| {
-            let read = self.read.load(guard);
+        let (previous, unused_key) = self.locked(shard, op, |dirty| {
+            let read = shard.read.load(guard);
             let (previous, unused_key) = if let Some(entry) = read.table.find(hash, &key) {
                 dirty.relink_locked(guard, entry);
                 (entry.swap_locked(value), Some(key))
             } else if let Some(entry) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
                 (entry.swap_locked(value), Some(key))
             } else {
-                self.insert_new_locked(guard, read, dirty, hash, key, value);
+                self.insert_new_locked(guard, shard, dirty, hash, key, value);
                 (None, None)
             };
             if previous.is_none() {
@@ -388,7 +393,8 @@ where
         value: V,
     ) -> Result<Val<'g, V>, (Val<'g, V>, V, K)> {
         let guard = op.guard();
-        let read = self.read.load(guard);
+        let shard = self.shard(hash);
+        let read = shard.read.load(guard);
         let value = match read.table.find(hash, &key) {
             Some(entry) => match entry.try_load_or_store(guard, value) {
                 LoadOrStore::Stored(stored) => {
@@ -401,20 +407,20 @@ where
             },
             None => value,
         };
-        let (outcome, unused_key) = self.locked(op, |dirty| {
-            let read = self.read.load(guard);
+        let (outcome, unused_key) = self.locked(shard, op, |dirty| {
+            let read = shard.read.load(guard);
             let (outcome, unused_key) = if let Some(entry) = read.table.find(hash, &key) {
                 dirty.relink_locked(guard, entry);
                 (entry.try_load_or_store(guard, value), Some(key))
             } else if let Some(entry) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
                 let entry = protect(guard, entry);
                 let outcome = entry.try_load_or_store(guard, value);
-                miss_locked(&self.read, dirty, self.config.promotion, op);
+                miss_locked(&shard.read, dirty, self.config.promotion, op);
                 (outcome, Some(key))
             } else {
                 let value = Arc::new(value);
                 let stored: *const V = Arc::as_ptr(&value);
-                self.insert_new_locked(guard, read, dirty, hash, key, value);
+                self.insert_new_locked(guard, shard, dirty, hash, key, value);
                 // SAFETY: `stored` was just published in a new entry of the dirty map under
                 // `guard`.
                 (LoadOrStore::Stored(unsafe { Val::published(stored) }), None)
@@ -435,16 +441,17 @@ where
         }
     }
 
-    /// Adds a key that is in neither map. Caller holds the lock.
+    /// Adds a key that is in neither map of its shard. Caller holds the shard's lock.
     fn insert_new_locked(
         &self,
         guard: &Guard<'_>,
-        read: &ReadOnly<K, V>,
+        shard: &Shard<K, V>,
         dirty: &mut Dirty<K, V>,
         hash: u64,
         key: K,
         value: Arc<V>,
     ) {
+        let read = shard.read.load(guard);
         if !read.amended() {
             // The first new key since a promotion: build the dirty map, then mark the read map
             // amended (Go's invariant: amended ⇔ the dirty map has keys the read map lacks).
@@ -459,19 +466,21 @@ where
             .push_unique(Arc::new(Entry::new(hash, key, value)));
     }
 
-    /// Go's `Clear`.
+    /// Go's `Clear`, shard by shard: each shard is cleared atomically under its own lock.
     pub(crate) fn clear_in(&self, op: &MapOp<'_, K, V>) {
-        let read = self.read.load(op.guard());
-        if read.table.is_empty() && !read.amended() {
-            return;
-        }
-        self.locked(op, |dirty| {
-            op.retire_large(Garbage::Read(self.read.swap_locked(ReadOnly::empty())));
-            if let Some(table) = dirty.table.take() {
-                op.retire_large(Garbage::Table(Box::new(table)));
+        for shard in &*self.shards {
+            let read = shard.read.load(op.guard());
+            if read.table.is_empty() && !read.amended() {
+                continue;
             }
-            // Don't promote the cleared dirty map right away (Go's comment).
-            dirty.misses = 0;
-        });
+            self.locked(shard, op, |dirty| {
+                op.retire_large(Garbage::Read(shard.read.swap_locked(ReadOnly::empty())));
+                if let Some(table) = dirty.table.take() {
+                    op.retire_large(Garbage::Table(Box::new(table)));
+                }
+                // Don't promote the cleared dirty map right away (Go's comment).
+                dirty.misses = 0;
+            });
+        }
     }
 }

@@ -53,6 +53,27 @@ pub struct Stats {
     pub retired_pending: usize,
 }
 
+impl Stats {
+    /// The sum of two shards' statistics (`retired_pending` is map-wide: kept).
+    pub(crate) fn sum(self, other: Stats) -> Stats {
+        Stats {
+            misses: self.misses + other.misses,
+            promotions: self.promotions + other.promotions,
+            dirty_rebuilds: self.dirty_rebuilds + other.dirty_rebuilds,
+            entries_copied: self.entries_copied + other.entries_copied,
+            entries_expunged: self.entries_expunged + other.entries_expunged,
+            pending_misses: self.pending_misses + other.pending_misses,
+            read_len: self.read_len + other.read_len,
+            dirty_len: match (self.dirty_len, other.dirty_len) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            },
+            amended: self.amended || other.amended,
+            retired_pending: self.retired_pending.max(other.retired_pending),
+        }
+    }
+}
+
 impl Counters {
     pub(crate) fn to_stats(
         self,

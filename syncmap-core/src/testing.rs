@@ -3,6 +3,7 @@
 use crate::entry::EntryState;
 use crate::map::SyncMap;
 use crate::primitive::Arc;
+use crate::shard::{shard_index, Shard};
 use core::fmt::Debug;
 use core::hash::{BuildHasher, Hash};
 
@@ -38,28 +39,42 @@ where
     K: Eq + Hash,
     S: BuildHasher,
 {
-    /// Takes the lock and reports the read map, dirty map, entry states and miss count.
+    /// Takes each shard's lock and reports the read maps, dirty maps, entry states and miss
+    /// counts. With one shard this is Go's state exactly; with several it is their union: the
+    /// read maps' keys, amended if any shard is, the keys of the dirty maps that exist (`None`
+    /// if no shard has one), and the misses summed.
     pub fn view(&self) -> View<K>
     where
         K: Clone + Ord,
     {
         let guard = self.domain.enter();
-        let dirty = self.lock();
-        let read = self.read.load(&guard);
-        let list = |table: &crate::table::Table<K, V>| {
-            let mut keys: Vec<(K, EntryState)> = table
-                .iter()
-                .map(|e| (e.key.clone(), e.state(&guard)))
-                .collect();
-            keys.sort_by(|a, b| a.0.cmp(&b.0));
-            keys
+        let mut view = View {
+            read: Vec::new(),
+            amended: false,
+            dirty: None,
+            misses: 0,
         };
-        View {
-            read: list(&read.table),
-            amended: read.amended(),
-            dirty: dirty.table.as_ref().map(list),
-            misses: dirty.misses + read.pending_misses(),
+        for shard in &*self.shards {
+            let dirty = shard.lock();
+            let read = shard.read.load(&guard);
+            let list = |table: &crate::table::Table<K, V>| {
+                table
+                    .iter()
+                    .map(|e| (e.key.clone(), e.state(&guard)))
+                    .collect::<Vec<_>>()
+            };
+            view.read.extend(list(&read.table));
+            view.amended |= read.amended();
+            if let Some(table) = &dirty.table {
+                view.dirty.get_or_insert_with(Vec::new).extend(list(table));
+            }
+            view.misses += dirty.misses + read.pending_misses();
         }
+        view.read.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(dirty) = &mut view.dirty {
+            dirty.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        view
     }
 
     /// Checks Go's invariants over the read map, the dirty map and every entry, plus the length
@@ -68,9 +83,29 @@ where
     where
         K: Debug,
     {
+        for (index, shard) in self.shards.iter().enumerate() {
+            self.check_shard(index, shard)
+                .map_err(|e| format!("shard {index}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    fn check_shard(&self, index: usize, shard: &Shard<K, V>) -> Result<(), String>
+    where
+        K: Debug,
+    {
         let guard = self.domain.enter();
-        let dirty = self.lock();
-        let read = self.read.load(&guard);
+        let dirty = shard.lock();
+        let read = shard.read.load(&guard);
+        for entry in read
+            .table
+            .iter()
+            .chain(dirty.table.iter().flat_map(|t| t.iter()))
+        {
+            if shard_index(entry.hash, self.shards.len()) != index {
+                return Err(format!("{:?} is in the wrong shard", entry.key));
+            }
+        }
         read.table
             .check_index()
             .map_err(|e| format!("read map: {e}"))?;

@@ -245,7 +245,8 @@ const TARGET: u32 = 3;
 /// here, because reading them with a walk would promote the dirty map and change the state).
 /// Values: key k ↦ 10k + 1.
 fn setup(ctx: &Arc<Ctx>, state: &str, promotion: Promotion) -> (Map, Contents) {
-    let map: Map = SyncMap::builder().promotion(promotion).build();
+    // Go's structure exactly, so that each setup state is the one named.
+    let map: Map = SyncMap::builder().shards(1).promotion(promotion).build();
     let mut model = Contents::new();
     let mut put = |k: u32| {
         map.insert(ctx.key(k), ctx.val(u64::from(k) * 10 + 1));

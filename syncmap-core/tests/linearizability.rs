@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::thread;
-use syncmap_core::{Promotion, SyncMap};
+use syncmap_core::{Promotion, SyncMap, DEFAULT_SHARDS};
 
 mod support;
 use support::Rng;
@@ -304,11 +304,17 @@ fn run_checked(total_ops: usize, seed: u64) -> (usize, usize) {
         } else {
             Promotion::AfterMisses(1)
         };
-        let map: SyncMap<u32, u64> = SyncMap::builder().promotion(promotion).build();
+        // Go's structure (one shard) and the default, each under both rules.
+        let shards = if round % 4 < 2 { 1 } else { DEFAULT_SHARDS };
+        let map: SyncMap<u32, u64> = SyncMap::builder()
+            .shards(shards)
+            .promotion(promotion)
+            .build();
         let events = record(&map, &PLAN, phases_per_round, seed + round as u64);
         ops += events.len();
-        keys += check_history(&events)
-            .unwrap_or_else(|e| panic!("round {round} ({promotion:?}), seed {seed}: {e}"));
+        keys += check_history(&events).unwrap_or_else(|e| {
+            panic!("round {round} ({promotion:?}, {shards} shards), seed {seed}: {e}")
+        });
         map.check_invariants().unwrap();
     }
     (ops, keys)

@@ -51,7 +51,8 @@ fn state_of(map: &SyncMap<u32, Counted>, key: u32) -> (Option<EntryState>, Optio
 fn entry_state_machine_walk() {
     let live = Arc::new(AtomicIsize::new(0));
     {
-        let map: SyncMap<u32, Counted> = SyncMap::new();
+        // One shard, so that key 2's rebuild is the one that expunges key 1.
+        let map: SyncMap<u32, Counted> = SyncMap::builder().shards(1).build();
         let v = |n| Counted::new(n, &live);
         map.insert(1, v(10)); // new key: dirty only
         assert_eq!(state_of(&map, 1), (None, Some(true)));

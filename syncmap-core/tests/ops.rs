@@ -12,7 +12,11 @@ type Map = SyncMap<u32, String>;
 
 /// A map with Go's promotion rule regardless of `--cfg syncmap_stress`.
 fn map() -> Map {
-    SyncMap::builder().promotion(Promotion::DirtyLen).build()
+    // Go's structure exactly: one shard, Go's promotion rule.
+    SyncMap::builder()
+        .shards(1)
+        .promotion(Promotion::DirtyLen)
+        .build()
 }
 
 fn s(v: &str) -> String {
@@ -451,6 +455,7 @@ fn handed_out_values_outlive_removal_and_drop_with_the_last_handle() {
 #[test]
 fn promotion_threshold_is_configurable() {
     let m: Map = SyncMap::builder()
+        .shards(1)
         .promotion(Promotion::AfterMisses(1))
         .build();
     for i in 0..4 {

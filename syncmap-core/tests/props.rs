@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use syncmap_core::{Promotion, SyncMap};
+use syncmap_core::{Promotion, SyncMap, DEFAULT_SHARDS};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -42,8 +42,17 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Runs `ops` on a SyncMap and a HashMap side by side; returns the first divergence.
+/// Each sequence runs on Go's structure (one shard) and on the default shards.
 fn run(ops: &[Op], promotion: Promotion) -> Result<(), TestCaseError> {
-    let map: SyncMap<u8, u8> = SyncMap::builder().promotion(promotion).build();
+    run_sharded(ops, promotion, 1)?;
+    run_sharded(ops, promotion, DEFAULT_SHARDS)
+}
+
+fn run_sharded(ops: &[Op], promotion: Promotion, shards: usize) -> Result<(), TestCaseError> {
+    let map: SyncMap<u8, u8> = SyncMap::builder()
+        .shards(shards)
+        .promotion(promotion)
+        .build();
     let mut model: HashMap<u8, u8> = HashMap::new();
     for (step, op) in ops.iter().enumerate() {
         match *op {

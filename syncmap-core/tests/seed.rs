@@ -6,7 +6,10 @@ use syncmap_core::{EntryState::*, Promotion, SyncMap, View};
 
 fn map() -> SyncMap<u32, &'static str> {
     // Go's promotion rule, whatever `--cfg syncmap_stress` makes the default.
-    SyncMap::builder().promotion(Promotion::DirtyLen).build()
+    SyncMap::builder()
+        .shards(1)
+        .promotion(Promotion::DirtyLen)
+        .build()
 }
 
 #[test]

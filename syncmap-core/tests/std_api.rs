@@ -29,18 +29,22 @@ impl Drop for Counted {
     }
 }
 
-/// A map with keys in every state: some only in the read map, deleted, expunged, and some
-/// only in the dirty map. Keys 0..10 inserted and promoted; 3 and 4 removed; a new key 10
-/// rebuilds the dirty map (expunging 3 and 4); 5 removed again (deleted, in both maps); 11 new.
-fn mixed_states() -> SyncMap<u32, u32> {
-    let map = SyncMap::builder().promotion(Promotion::DirtyLen).build();
+/// A map with keys in every state. Keys 0..10 inserted and promoted; 3 and 4 removed; a new
+/// key 10 rebuilds the dirty map (with one shard, expunging 3 and 4); 5 removed again (deleted,
+/// in both maps); 11 new (only in the dirty map). With several shards the same live keys are
+/// spread over shards in different states.
+fn mixed_states(shards: usize) -> SyncMap<u32, u32> {
+    let map = SyncMap::builder()
+        .shards(shards)
+        .promotion(Promotion::DirtyLen)
+        .build();
     for i in 0..10 {
         map.insert(i, i * 10);
     }
     for i in 0..10 {
         assert!(map.get(&i).is_some()); // misses promote
     }
-    assert_eq!(map.stats().promotions, 1);
+    assert_eq!(map.stats().dirty_len, None, "every shard promoted");
     map.remove(&3);
     map.remove(&4);
     map.insert(10, 100);
@@ -48,6 +52,9 @@ fn mixed_states() -> SyncMap<u32, u32> {
     map.insert(11, 110);
     map
 }
+
+/// One shard (Go's structure, every state present) and several.
+const SHARDS: [usize; 2] = [1, 8];
 
 fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
     items.sort();
@@ -58,7 +65,15 @@ const LIVE: [u32; 9] = [0, 1, 2, 6, 7, 8, 9, 10, 11];
 
 #[test]
 fn keys_values_and_iter_see_each_live_key_once() {
-    let map = mixed_states();
+    for map in SHARDS.map(mixed_states) {
+        keys_values_and_iter(&map);
+    }
+    // `values` needs no `Clone` key.
+    let ids: SyncMap<Id, u32> = (0..5).map(|i| (Id(i), i)).collect();
+    assert_eq!(ids.values().map(|v| *v).sum::<u32>(), 10);
+}
+
+fn keys_values_and_iter(map: &SyncMap<u32, u32>) {
     assert_eq!(sorted(map.keys().collect()), LIVE);
     assert_eq!(
         sorted(map.values().map(|v| *v).collect()),
@@ -68,25 +83,23 @@ fn keys_values_and_iter_see_each_live_key_once() {
         sorted(map.iter().map(|(k, v)| (k, *v)).collect()),
         LIVE.map(|k| (k, k * 10))
     );
-    // `values` needs no `Clone` key.
-    let ids: SyncMap<Id, u32> = (0..5).map(|i| (Id(i), i)).collect();
-    assert_eq!(ids.values().map(|v| *v).sum::<u32>(), 10);
 }
 
 #[test]
 fn into_iter_moves_every_live_key_and_value_out() {
-    let map = mixed_states();
-    let items = sorted(
-        map.into_iter()
-            .map(|(k, v)| {
-                (
-                    k,
-                    Arc::try_unwrap(v).expect("the map's Arc is the only one"),
-                )
-            })
-            .collect(),
-    );
-    assert_eq!(items, LIVE.map(|k| (k, k * 10)));
+    for map in SHARDS.map(mixed_states) {
+        let items = sorted(
+            map.into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        Arc::try_unwrap(v).expect("the map's Arc is the only one"),
+                    )
+                })
+                .collect(),
+        );
+        assert_eq!(items, LIVE.map(|k| (k, k * 10)));
+    }
 
     // Keys that are not `Clone` come out; an Arc handed out earlier stays shared.
     let ids: SyncMap<Id, String> = SyncMap::new();
@@ -119,7 +132,12 @@ fn a_partly_consumed_into_iter_drops_the_rest() {
 
 #[test]
 fn clone_is_deep_and_independent_and_settled() {
-    let map = mixed_states();
+    for map in SHARDS.map(mixed_states) {
+        clone_is_deep(&map);
+    }
+}
+
+fn clone_is_deep(map: &SyncMap<u32, u32>) {
     let clone = map.clone();
     assert_eq!(sorted(clone.iter().collect()), sorted(map.iter().collect()));
     let stats = clone.stats();
@@ -174,12 +192,13 @@ fn get_key_value_returns_the_stored_key() {
 
 #[test]
 fn remove_entry_returns_key_and_value() {
-    let map = mixed_states();
-    assert_eq!(map.remove_entry(&11).map(|(k, v)| (k, *v)), Some((11, 110)));
-    assert_eq!(map.remove_entry(&0).map(|(k, v)| (k, *v)), Some((0, 0)));
-    assert!(map.remove_entry(&3).is_none(), "expunged");
-    assert!(map.remove_entry(&0).is_none(), "already removed");
-    assert_eq!(map.len(), LIVE.len() - 2);
+    for map in SHARDS.map(mixed_states) {
+        assert_eq!(map.remove_entry(&11).map(|(k, v)| (k, *v)), Some((11, 110)));
+        assert_eq!(map.remove_entry(&0).map(|(k, v)| (k, *v)), Some((0, 0)));
+        assert!(map.remove_entry(&3).is_none(), "removed earlier");
+        assert!(map.remove_entry(&0).is_none(), "already removed");
+        assert_eq!(map.len(), LIVE.len() - 2);
+    }
 }
 
 /// A `String`-like key that counts how many owned keys were made from borrowed ones.

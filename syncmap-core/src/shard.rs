@@ -1,0 +1,58 @@
+//! A shard: one read map / dirty map pair running Go's algorithm exactly, with its own read
+//! snapshot, dirty map, lock and miss count (issue 9).
+//!
+//! A map splits its keys over a power-of-two number of shards by bits 32 and up of each key's
+//! hash ([`shard_index`]); those bits are disjoint from the bits hashbrown uses inside a table
+//! (the low bits pick a bucket, the top seven are its control byte) and from the bits the read
+//! map's new-key filter uses (20–31 and 40–51, for up to 256 shards), so every shard's tables and
+//! filter see well-spread hashes. With one shard the map is Go's structure exactly.
+//!
+//! Invariant (**a key lives in one shard**): a key's hash, and so its shard, never changes, and
+//! every operation on a key runs in that shard alone. So each shard keeps Go's invariants by
+//! itself, and a walk that visits the shards one after the other visits no key twice.
+
+use crate::dirty::Dirty;
+use crate::primitive::{Mutex, MutexGuard};
+use crate::read::{ReadCell, ReadOnly};
+use crossbeam_utils::CachePadded;
+use std::sync::PoisonError;
+
+/// The most shards a map can have: the shard index takes at most 8 hash bits (see above).
+pub(crate) const MAX_SHARDS: usize = 256;
+
+pub(crate) struct Shard<K, V> {
+    /// The read map (Go's `read`), published atomically, loaded under a guard without a lock.
+    pub(crate) read: CachePadded<ReadCell<K, V>>,
+    /// The dirty map, the miss counter and the statistics (Go's `mu`, `dirty`, `misses`).
+    pub(crate) dirty: CachePadded<Mutex<Dirty<K, V>>>,
+}
+
+impl<K, V> Shard<K, V> {
+    pub(crate) fn new() -> Self {
+        Shard {
+            read: CachePadded::new(ReadCell::new(ReadOnly::empty())),
+            dirty: CachePadded::new(Mutex::new(Dirty::new())),
+        }
+    }
+
+    /// Locks the dirty map. A panic under the lock (a user `Eq`) never leaves the state
+    /// half-changed, so poisoning carries no information and is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Dirty<K, V>> {
+        self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the shard apart: its read snapshot and its dirty map.
+    pub(crate) fn into_parts(self) -> (ReadOnly<K, V>, Dirty<K, V>) {
+        let read = CachePadded::into_inner(self.read).into_inner();
+        let dirty = CachePadded::into_inner(self.dirty)
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        (read, dirty)
+    }
+}
+
+/// The shard of a hash, for `shards` a power of two no larger than [`MAX_SHARDS`].
+#[inline(always)]
+pub(crate) fn shard_index(hash: u64, shards: usize) -> usize {
+    (hash >> 32) as usize & (shards - 1)
+}
