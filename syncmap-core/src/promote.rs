@@ -30,7 +30,7 @@
 //! 1. **A miss the new-key filter answers without the lock does not count.** It took no lock,
 //!    and no promotion can make an absent key findable, so it is no evidence that promoting
 //!    would pay. Under Go's rules these misses still promote, every n of them, and the next
-//!    store rebuilds: Go's AdversarialAlloc runs 2.8–2.9× faster without them (12.0 against
+//!    store rebuilds: Go's AdversarialAlloc runs 2.6–2.9× faster without them (12.0 against
 //!    35.1 ns/op at 1 thread), AdversarialDelete 1.8–2.0×.
 //! 2. **A locked miss counts as two entries copied** (`MISS` / `COPY`), not one. A locked miss
 //!    costs 26, 160 and 325 ns more than a read-map hit at 1k, 64k and 786k keys (25, 155 and
