@@ -83,7 +83,7 @@ impl<K, V, S> SyncMap<K, V, S> {
     ) -> R {
         let mut dirty = self.lock();
         let result = f(&mut dirty);
-        let budget = self.config.promotion.remaining(dirty.misses, dirty.len());
+        let budget = self.config.promotion.remaining(&dirty);
         self.read.load(op.guard()).set_miss_budget_locked(budget);
         result
     }
@@ -141,7 +141,11 @@ where
         if !read.amended() {
             return Probe::Absent;
         }
-        if !read.may_be_dirty(hash) && (slow == Slow::Compare || read.try_count_miss()) {
+        if !read.may_be_dirty(hash)
+            && (slow == Slow::Compare
+                || !self.config.promotion.counts_filtered_misses()
+                || read.try_count_miss())
+        {
             return Probe::Absent;
         }
         Probe::Dirty

@@ -291,19 +291,19 @@ fn record(target: &dyn Target, plan: &Plan, phases: usize, seed: u64) -> Vec<Eve
     per_thread.into_iter().flatten().collect()
 }
 
-/// Records and checks at least `total_ops` operations on fresh maps, alternating Go's promotion
-/// rule and constant promotion. Returns (operations, keys) checked.
+/// Records and checks at least `total_ops` operations on fresh maps, cycling through the default
+/// promotion rule, Go's rule and constant promotion. Returns (operations, keys) checked.
 fn run_checked(total_ops: usize, seed: u64) -> (usize, usize) {
     let phases_per_round = 512;
     let ops_per_round = phases_per_round * PLAN.threads * PLAN.ops_per_phase;
     let rounds = total_ops.div_ceil(ops_per_round);
     let (mut ops, mut keys) = (0, 0);
     for round in 0..rounds {
-        let promotion = if round % 2 == 0 {
-            Promotion::DirtyLen
-        } else {
-            Promotion::AfterMisses(1)
-        };
+        let promotion = [
+            Promotion::Amortized,
+            Promotion::DirtyLen,
+            Promotion::AfterMisses(1),
+        ][round % 3];
         let map: SyncMap<u32, u64> = SyncMap::builder().promotion(promotion).build();
         let events = record(&map, &PLAN, phases_per_round, seed + round as u64);
         ops += events.len();
