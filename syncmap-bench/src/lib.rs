@@ -9,6 +9,7 @@ pub mod maps;
 pub mod memory;
 pub mod mixes;
 pub mod pathology;
+pub mod promotion;
 pub mod report;
 pub mod timing;
 

@@ -28,6 +28,16 @@ pub(crate) struct Dirty<K, V> {
     pub(crate) table: Option<Table<K, V>>,
     /// Lookups that had to consult the dirty map since the last promotion (Go's `misses`).
     pub(crate) misses: usize,
+    /// Entries of `table` that came from the read map: copied by the rebuild that built it, or
+    /// re-linked since (expunged entries given a value again). The others are new keys, each
+    /// added under the lock since that rebuild (see [`Promotion::Amortized`]).
+    ///
+    /// [`Promotion::Amortized`]: crate::Promotion::Amortized
+    inherited: usize,
+    /// Misses counted since the dirty map last grew (a new key or a re-linked entry), and its
+    /// length then: a long run says the map is being read rather than filled.
+    quiet_misses: usize,
+    quiet_len: usize,
     pub(crate) counters: Counters,
 }
 
@@ -36,12 +46,42 @@ impl<K, V> Dirty<K, V> {
         Dirty {
             table: None,
             misses: 0,
+            inherited: 0,
+            quiet_misses: 0,
+            quiet_len: 0,
             counters: Counters::default(),
         }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.table.as_ref().map_or(0, Table::len)
+    }
+
+    /// Entries of the dirty map that came from the read map (copied or re-linked); the rest are
+    /// new keys, each added under the lock.
+    pub(crate) fn inherited(&self) -> usize {
+        if self.table.is_some() {
+            self.inherited
+        } else {
+            0
+        }
+    }
+
+    /// Counts one miss (Go's `misses++`), and one more miss since the dirty map last grew.
+    pub(crate) fn count_miss(&mut self) {
+        let len = self.len();
+        if len > self.quiet_len {
+            self.quiet_misses = 0;
+        }
+        self.quiet_len = len;
+        self.quiet_misses += 1;
+        self.misses += 1;
+        self.counters.misses += 1;
+    }
+
+    /// Misses counted since the dirty map last grew.
+    pub(crate) fn quiet_misses(&self) -> usize {
+        self.quiet_misses
     }
 
     /// Go's `if e.unexpungeLocked() { m.dirty[key] = e }`, for an entry found in the read map,
@@ -54,6 +94,7 @@ impl<K, V> Dirty<K, V> {
                 .as_mut()
                 .expect("invariant: an expunged entry implies a dirty map")
                 .push_unique(Arc::clone(entry));
+            self.inherited += 1;
         }
     }
 
@@ -83,13 +124,17 @@ impl<K, V> Dirty<K, V> {
                 _ => kept.push(Arc::clone(entry)),
             }
         }
-        let copied = kept.len() as u64;
-        let mut table = Table::with_capacity(capacity.max(kept.len() + 1));
+        let kept_len = kept.len();
+        let copied = kept_len as u64;
+        let mut table = Table::with_capacity(capacity.max(kept_len + 1));
         for entry in kept {
             table.push_unique(entry);
         }
         self.counters.dirty_rebuilds += 1;
         self.counters.entries_copied += copied;
+        self.inherited = kept_len;
+        self.quiet_misses = 0;
+        self.quiet_len = kept_len;
         self.counters.entries_expunged += expunged;
         self.table = Some(table);
     }

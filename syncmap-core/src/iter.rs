@@ -343,18 +343,29 @@ where
 /// map held (`Arc::try_unwrap` or `Arc::unwrap_or_clone` turns it into a `V`; it is unique
 /// unless an `Arc` handed out earlier is still held).
 pub struct IntoIter<K, V> {
-    entries: core::iter::FlatMap<
-        std::vec::IntoIter<Table<K, V>>,
-        hashbrown::hash_table::IntoIter<Arc<Entry<K, V>>>,
-        fn(Table<K, V>) -> hashbrown::hash_table::IntoIter<Arc<Entry<K, V>>>,
-    >,
+    /// The shards' tables not yet started.
+    tables: std::vec::IntoIter<Table<K, V>>,
+    /// The entries of the table being taken apart.
+    entries: hashbrown::hash_table::IntoIter<Arc<Entry<K, V>>>,
+}
+
+impl<K, V> IntoIter<K, V> {
+    /// The next entry of any table.
+    fn next_entry(&mut self) -> Option<Arc<Entry<K, V>>> {
+        loop {
+            if let Some(entry) = self.entries.next() {
+                return Some(entry);
+            }
+            self.entries = self.tables.next()?.into_entries();
+        }
+    }
 }
 
 impl<K, V> Iterator for IntoIter<K, V> {
     type Item = (K, Arc<V>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        for entry in self.entries.by_ref() {
+        while let Some(entry) = self.next_entry() {
             let entry = Arc::try_unwrap(entry)
                 .unwrap_or_else(|_| unreachable!("a map taken apart holds each entry once"));
             if let (key, Some(value)) = entry.into_parts() {
@@ -372,7 +383,7 @@ impl<K, V> Drop for IntoIter<K, V> {
         // One by one, so that a panicking key or value `Drop` does not leak the rest (as
         // `Table`'s own drop); the first panic is raised again at the end.
         let mut first_panic = None;
-        for entry in self.entries.by_ref() {
+        while let Some(entry) = self.next_entry() {
             let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(entry)));
             if let Err(payload) = dropped {
                 first_panic.get_or_insert(payload);
@@ -411,7 +422,8 @@ impl<K, V, S> IntoIterator for SyncMap<K, V, S> {
 
     fn into_iter(self) -> IntoIter<K, V> {
         IntoIter {
-            entries: self.into_tables().into_iter().flat_map(Table::into_entries),
+            tables: self.into_tables().into_iter(),
+            entries: Table::new().into_entries(),
         }
     }
 }

@@ -250,7 +250,8 @@ where
     /// If the key is in the read map this takes no lock and writes no shared memory. Otherwise,
     /// if the dirty map may hold it, the lock is taken and a miss is counted, whether or not the
     /// key is found. A key added since the last promotion always "may" be there; any other key is
-    /// usually ruled out by a filter, and then only the miss is counted, without the lock.
+    /// usually ruled out by a filter, and then the answer comes without the lock (the default
+    /// rule counts no miss for it; Go's rules, `DirtyLen` and `AfterMisses`, count it lock-free).
     ///
     /// ```
     /// use syncmap_core::SyncMap;

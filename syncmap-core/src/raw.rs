@@ -78,7 +78,7 @@ impl<K, V, S> SyncMap<K, V, S> {
     ) -> R {
         let mut dirty = shard.lock();
         let result = f(&mut dirty);
-        let budget = self.config.promotion.remaining(dirty.misses, dirty.len());
+        let budget = self.config.promotion.remaining(&dirty);
         shard.read.load(op.guard()).set_miss_budget_locked(budget);
         result
     }
@@ -140,7 +140,11 @@ where
         if !read.amended() {
             return Probe::Absent;
         }
-        if !read.may_be_dirty(hash) && (slow == Slow::Compare || read.try_count_miss()) {
+        if !read.may_be_dirty(hash)
+            && (slow == Slow::Compare
+                || !self.config.promotion.counts_filtered_misses()
+                || read.try_count_miss())
+        {
             return Probe::Absent;
         }
         Probe::Dirty

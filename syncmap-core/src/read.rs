@@ -10,11 +10,12 @@
 //! the hashes of the keys added to the dirty map while this snapshot is current, as a 4096-bit
 //! Bloom filter with two bits per key. A lookup that misses the table of an amended snapshot and
 //! finds its key's bits clear knows the dirty map cannot hold the key, so it returns "absent"
-//! without taking the lock. Such a lookup still counts its miss (see `ReadOnly::try_count_miss`;
-//! folded into the dirty map's count under the lock), and once the count is about to reach the
-//! promotion threshold it takes the lock instead, so with one thread promotions happen exactly
-//! when Go's rule says; under concurrency one can come a few misses late, because the budget a
-//! lock-free miss checks is refreshed only when the lock is released.
+//! without taking the lock. Under the default rule (`Promotion::Amortized`) such a lookup counts
+//! nothing. Under Go's rules (`DirtyLen`, `AfterMisses`) it still counts its miss (see
+//! `ReadOnly::try_count_miss`; folded into the dirty map's count under the lock), and once the
+//! count is about to reach the promotion threshold it takes the lock instead, so with one thread
+//! promotions happen exactly when Go's rule says; under concurrency one can come a few misses
+//! late, because the budget a lock-free miss checks is refreshed only when the lock is released.
 //! The filter only ever gains bits and is dropped with its snapshot at the next promotion or
 //! `clear`, so it never lies about a key added while it is current: invariant, **every key in the
 //! dirty map but not in the read map's table has its filter bits set** (keys enter the dirty map

@@ -28,7 +28,10 @@ pub(crate) struct Counters {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Lookups that missed the read map and consulted the dirty map.
+    /// Lookups that missed the read map and had to consult the dirty map (Go's misses). Under
+    /// the default rule, [`Promotion::Amortized`](crate::Promotion::Amortized), only those that
+    /// took the lock; under Go's rules also those the new-key filter answered without it (each
+    /// would have taken the lock in Go).
     pub misses: u64,
     /// Times the dirty map was promoted to the read map.
     pub promotions: u64,
@@ -38,7 +41,7 @@ pub struct Stats {
     pub entries_copied: u64,
     /// Deleted entries expunged (left out) by those rebuilds, in total.
     pub entries_expunged: u64,
-    /// Misses counted since the last promotion.
+    /// Misses counted since the last promotion (the ones the promotion rule weighs).
     pub pending_misses: usize,
     /// Keys in the current read map, including deleted and expunged ones.
     pub read_len: usize,

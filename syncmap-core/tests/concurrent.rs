@@ -124,6 +124,11 @@ fn hammer(promotion: Promotion) {
 }
 
 #[test]
+fn drops_exactly_once_with_default_promotion() {
+    hammer(Promotion::Amortized);
+}
+
+#[test]
 fn drops_exactly_once_with_go_promotion() {
     hammer(Promotion::DirtyLen);
 }

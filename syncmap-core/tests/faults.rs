@@ -669,11 +669,11 @@ fn faults_under_concurrency() {
     let mut injected = 0u64;
     for round in 0..rounds {
         let ctx = Ctx::new();
-        let promotion = if round % 2 == 0 {
-            Promotion::DirtyLen
-        } else {
-            Promotion::AfterMisses(1)
-        };
+        let promotion = [
+            Promotion::Amortized,
+            Promotion::DirtyLen,
+            Promotion::AfterMisses(1),
+        ][round % 3];
         let map: Map = SyncMap::builder().promotion(promotion).build();
         let (kinds, _) = KINDS[round % KINDS.len()];
         ctx.arm(kinds, 50 + (round as i64 * 37) % 400);

@@ -291,21 +291,21 @@ fn record(target: &dyn Target, plan: &Plan, phases: usize, seed: u64) -> Vec<Eve
     per_thread.into_iter().flatten().collect()
 }
 
-/// Records and checks at least `total_ops` operations on fresh maps, alternating Go's promotion
-/// rule and constant promotion. Returns (operations, keys) checked.
+/// Records and checks at least `total_ops` operations on fresh maps, cycling through the default
+/// promotion rule, Go's rule and constant promotion. Returns (operations, keys) checked.
 fn run_checked(total_ops: usize, seed: u64) -> (usize, usize) {
     let phases_per_round = 512;
     let ops_per_round = phases_per_round * PLAN.threads * PLAN.ops_per_phase;
     let rounds = total_ops.div_ceil(ops_per_round);
     let (mut ops, mut keys) = (0, 0);
     for round in 0..rounds {
-        let promotion = if round % 2 == 0 {
-            Promotion::DirtyLen
-        } else {
-            Promotion::AfterMisses(1)
-        };
-        // Go's structure (one shard) and the default, each under both rules.
-        let shards = if round % 4 < 2 { 1 } else { DEFAULT_SHARDS };
+        let promotion = [
+            Promotion::Amortized,
+            Promotion::DirtyLen,
+            Promotion::AfterMisses(1),
+        ][round % 3];
+        // Go's structure (one shard) and the default, under each rule in turn.
+        let shards = if round % 6 < 3 { 1 } else { DEFAULT_SHARDS };
         let map: SyncMap<u32, u64> = SyncMap::builder()
             .shards(shards)
             .promotion(promotion)

@@ -3,8 +3,11 @@
 //! Run with `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p syncmap-core
 //! --release --test loom`. Under `--cfg loom`, `primitive.rs` swaps the map's mutex, atomics,
 //! thread-locals and the reclaimer's barriers for loom-visible versions, so what is
-//! model-checked here is the shipped algorithm code. Every model runs twice: with Go's promotion rule and with
-//! `Promotion::AfterMisses(1)` (constant promotions and dirty rebuilds). Each checks the values
+//! model-checked here is the shipped algorithm code. Every model runs three times: with the
+//! default promotion rule (`Promotion::Amortized`: on these few keys its threshold is the dirty
+//! map's length, as Go's, but a lookup the new-key filter answers counts nothing, so the
+//! lock-free path differs), with Go's rule and with `Promotion::AfterMisses(1)` (constant
+//! promotions and dirty rebuilds). Each checks the values
 //! every thread saw, the final contents, `len`, Go's invariants (`check_invariants`) and the
 //! number of live values (none leaked, none dropped twice).
 //!
@@ -71,11 +74,15 @@ impl Values {
 /// every race between two operations that needs at most two context switches.
 const BOUND: Option<usize> = Some(2);
 
-/// Runs `f` under loom for both promotion rules, exhaustively (`bound: None`) or with at most
+/// Runs `f` under loom for each promotion rule, exhaustively (`bound: None`) or with at most
 /// `bound` preemptions per execution; `LOOM_MAX_PREEMPTIONS` overrides the bound.
 fn model(name: &str, bound: Option<usize>, f: impl Fn(Promotion) + Sync + Send + 'static) {
     let f = std::sync::Arc::new(f);
-    for promotion in [Promotion::DirtyLen, Promotion::AfterMisses(1)] {
+    for promotion in [
+        Promotion::Amortized,
+        Promotion::DirtyLen,
+        Promotion::AfterMisses(1),
+    ] {
         let mut builder = loom::model::Builder::new();
         if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
             builder.preemption_bound = bound;

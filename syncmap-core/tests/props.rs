@@ -1,6 +1,6 @@
 //! Property tests: random sequences of every operation against a reference `HashMap`, with the
-//! same results and the same final contents, under Go's promotion rule and under constant
-//! promotion, checking Go's invariants after every step.
+//! same results and the same final contents, under the default promotion rule, Go's rule and
+//! constant promotion, checking Go's invariants after every step.
 
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -150,6 +150,11 @@ fn run_sharded(ops: &[Op], promotion: Promotion, shards: usize) -> Result<(), Te
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 512 }))]
+
+    #[test]
+    fn matches_hashmap_with_default_promotion(ops in prop::collection::vec(op(), 1..120)) {
+        run(&ops, Promotion::Amortized)?;
+    }
 
     #[test]
     fn matches_hashmap_with_go_promotion(ops in prop::collection::vec(op(), 1..120)) {

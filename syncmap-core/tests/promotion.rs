@@ -1,0 +1,245 @@
+//! The default promotion rule, `Promotion::Amortized` (issue 9), against Go's (`DirtyLen`):
+//! a bulk load is promoted after a handful of locked misses, a miss the new-key filter answers
+//! without the lock counts nothing, and a workload that inserts a new key after every promotion
+//! still copies O(1) entries per operation. Every map names its rule, so `--cfg syncmap_stress`
+//! (which changes only the default) runs the same checks.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::BuildHasherDefault;
+use syncmap_core::{Promotion, SyncMap};
+
+/// A fixed hasher, so which keys the new-key filter rules out is the same on every run.
+type Fixed = BuildHasherDefault<DefaultHasher>;
+type Map = SyncMap<u64, u64, Fixed>;
+
+/// The most misses the default rule waits for once every key of the dirty map is new (its
+/// floor; documented in `promote.rs`).
+const FLOOR: u64 = 64;
+
+/// One shard: the rule's schedule is a shard's, so counting it needs all keys in one.
+fn map(promotion: Promotion) -> Map {
+    SyncMap::builder()
+        .shards(1)
+        .hasher(Fixed::default())
+        .promotion(promotion)
+        .build()
+}
+
+/// A map whose read map holds `0..n` and which has no dirty map.
+fn promoted(promotion: Promotion, n: u64) -> Map {
+    let m = map(promotion);
+    for i in 0..n {
+        m.insert(i, i);
+    }
+    let _ = m.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(())); // a full walk promotes
+    let st = m.stats();
+    assert_eq!((st.read_len, st.dirty_len), (n as usize, None));
+    m
+}
+
+#[test]
+#[cfg(not(syncmap_stress))]
+fn amortized_is_the_default() {
+    assert_eq!(Promotion::default(), Promotion::Amortized);
+}
+
+/// (i) A bulk load into a fresh map (the dirty map was built from an empty read map, so every
+/// entry is a new key) is promoted after `FLOOR` locked reads, not after `len` of them.
+#[test]
+fn bulk_load_is_promoted_after_a_handful_of_locked_misses() {
+    let n = 20_000;
+    let m = map(Promotion::Amortized);
+    for i in 0..n {
+        m.insert(i, i);
+    }
+    assert_eq!(m.stats().dirty_len, Some(n as usize));
+    for i in 0..n {
+        assert_eq!(m.get_cloned(&i), Some(i));
+    }
+    let st = m.stats();
+    assert_eq!(st.promotions, 1);
+    assert_eq!(
+        st.misses, FLOOR,
+        "only the reads before the promotion took the lock"
+    );
+    assert_eq!((st.read_len, st.dirty_len), (n as usize, None));
+    assert_eq!(st.entries_copied, 0);
+
+    // Go's rule: every one of those reads takes the lock, and the last one promotes.
+    let g = map(Promotion::DirtyLen);
+    for i in 0..n {
+        g.insert(i, i);
+    }
+    for i in 0..n - 1 {
+        g.get(&i);
+    }
+    assert_eq!((g.stats().misses, g.stats().promotions), (n - 1, 0));
+    g.get(&0);
+    assert_eq!((g.stats().misses, g.stats().promotions), (n, 1));
+}
+
+/// Fewer keys than the floor: Go's threshold, the dirty map's length.
+#[test]
+fn small_dirty_maps_promote_as_in_go() {
+    let m = map(Promotion::Amortized);
+    for i in 0..4 {
+        m.insert(i, i);
+    }
+    for _ in 0..3 {
+        m.get(&0);
+    }
+    assert_eq!(m.stats().promotions, 0);
+    m.get(&0);
+    assert_eq!((m.stats().misses, m.stats().promotions), (4, 1));
+}
+
+/// After a rebuild that copied `n` entries, the rule waits for `n / 2` misses (a miss weighs
+/// twice an entry copied): the misses pay for the copy, whatever new keys arrived since.
+#[test]
+fn a_rebuilt_dirty_map_waits_for_misses_in_proportion_to_what_it_copied() {
+    let n = 1_000;
+    let m = promoted(Promotion::Amortized, n);
+    m.insert(n, n); // rebuild: copies n entries
+    assert_eq!(m.stats().entries_copied, n);
+    for i in 1..n / 2 {
+        m.insert(n + i, n + i); // new keys add nothing to the threshold
+    }
+    let walked = m.stats().promotions; // the walk in `promoted`
+    for _ in 0..n / 2 - 1 {
+        m.get(&n);
+    }
+    assert_eq!(m.stats().promotions, walked);
+    m.get(&n);
+    assert_eq!(
+        (m.stats().misses, m.stats().promotions),
+        (n / 2, walked + 1)
+    );
+}
+
+/// While the dirty map keeps growing (a new key between misses), the misses must pay for the
+/// whole next copy, `len / 2`: a read map promoted in the middle of a fill would be outgrown at
+/// once, and the next new key would copy it all.
+#[test]
+fn a_growing_dirty_map_waits_for_misses_in_proportion_to_its_length() {
+    let n = 1_000;
+    let m = promoted(Promotion::Amortized, n);
+    let walked = m.stats().promotions;
+    let mut j = 0;
+    while m.stats().promotions == walked {
+        j += 1;
+        m.insert(n + j, j);
+        assert_eq!(m.get_cloned(&(n + j)), Some(j)); // a miss
+    }
+    // Promoted at the miss that reached half the dirty map's length (n + j entries), not at
+    // n / 2 (the copy), nor at n + j (Go).
+    assert_eq!(j, n);
+    assert_eq!(m.stats().misses, n);
+    assert_eq!(m.stats().read_len, 2 * n as usize);
+}
+
+/// (ii) A lookup that the new-key filter answers without the lock counts no miss under the
+/// default rule; under Go's rule it counts one (lock-free), as Go's locked miss would.
+#[test]
+fn a_miss_answered_by_the_filter_is_not_counted() {
+    for (promotion, counted) in [(Promotion::Amortized, 0), (Promotion::DirtyLen, 3)] {
+        let m = promoted(promotion, 100);
+        m.insert(1_000, 0); // the read map is amended; the filter holds key 1000's bits
+        let absent = 2_000; // its bits are clear under the fixed hasher (checked below)
+        assert!(m.get(&absent).is_none());
+        assert!(m.remove(&absent).is_none());
+        assert!(m.compare_and_remove(&absent, &0).is_none());
+        assert!(m.compare_and_swap(&absent, &0, 1).is_err()); // counts nothing under either rule
+        let st = m.stats();
+        assert_eq!(st.misses, counted, "{promotion:?}");
+        assert_eq!(st.pending_misses, counted as usize, "{promotion:?}");
+        assert!(st.amended);
+    }
+    // Under the default rule a lookup that reached the lock would have counted (found or not;
+    // see the next test), so the 0 above also shows that the filter answered all three.
+}
+
+/// A locked miss (a key only in the dirty map, or one the filter cannot rule out) counts under
+/// the default rule as under Go's.
+#[test]
+fn a_locked_miss_is_counted() {
+    let m = promoted(Promotion::Amortized, 100);
+    m.insert(1_000, 7);
+    assert_eq!(m.get_cloned(&1_000), Some(7));
+    assert_eq!(m.stats().misses, 1);
+    assert_eq!(m.remove(&1_000).as_deref(), Some(&7)); // unlinked from the dirty map: a miss
+    assert_eq!(m.stats().misses, 2);
+    assert!(m.get(&1_000).is_none()); // its filter bits stay set: the lock, and a miss
+    assert_eq!(m.stats().misses, 3);
+}
+
+/// (iii) The adversary of a cheap threshold: a new key right after every promotion, so every
+/// promotion is followed by a rebuild of the whole map. `k` operations on an `n`-entry map copy
+/// O(k) entries, not O(k·n).
+///
+/// Bound: a dirty map rebuilt with `c` copies is promoted only after `min(len, max(64, c / 2))
+/// >= c / 2` misses, so every rebuild but the last copies at most twice the misses counted
+/// after it, and the last one at most the map's length: `copied <= 2 * misses + len`.
+#[test]
+fn a_new_key_after_every_promotion_stays_amortized() {
+    let n = 2_000;
+    let k = 20_000;
+    let run = |promotion: Promotion| {
+        let m = promoted(promotion, n);
+        let mut next = n;
+        let mut ops = 0;
+        while ops < k {
+            // Insert right after the promotion (a rebuild), then miss until the next one.
+            m.insert(next, next);
+            ops += 1;
+            let promotions = m.stats().promotions;
+            while m.stats().promotions == promotions && ops < k {
+                m.get(&next);
+                ops += 1;
+            }
+            next += 1;
+        }
+        m.stats()
+    };
+    let st = run(Promotion::Amortized);
+    assert!(st.dirty_rebuilds >= 2, "the pattern ran: {st:?}");
+    assert!(
+        st.entries_copied <= 2 * st.misses + (n + k),
+        "copies {} for {} misses: {st:?}",
+        st.entries_copied,
+        st.misses
+    );
+    assert!(st.entries_copied <= 3 * k + n, "O(k), not O(k·n): {st:?}");
+    // The same adversary against a rule that ignores the size of the copy: O(k·n).
+    let cheap = run(Promotion::AfterMisses(FLOOR as usize));
+    assert!(cheap.entries_copied > k / (FLOOR + 1) * n, "{cheap:?}");
+    assert!(
+        cheap.entries_copied > 10 * st.entries_copied,
+        "{cheap:?} vs {st:?}"
+    );
+}
+
+/// With several threads reading a bulk-loaded map, the promotion still comes after `FLOOR`
+/// locked misses: misses are counted under the lock, and a lookup that waited for the lock
+/// while another promoted finds its key in the new read map without counting.
+#[test]
+fn concurrent_readers_promote_a_bulk_load_once() {
+    let n = 10_000;
+    let m = map(Promotion::Amortized);
+    for i in 0..n {
+        m.insert(i, i);
+    }
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let m = &m;
+            s.spawn(move || {
+                for i in 0..n {
+                    let key = (i * 7 + t * 1_000) % n;
+                    assert_eq!(m.get_cloned(&key), Some(key));
+                }
+            });
+        }
+    });
+    let st = m.stats();
+    assert_eq!((st.misses, st.promotions), (FLOOR, 1));
+    m.check_invariants().unwrap();
+}
