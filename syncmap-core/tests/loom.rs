@@ -423,6 +423,39 @@ fn shards_walk_racing_promotions() {
         all.sort_unstable();
         assert_eq!(contents(&map), all);
         assert_eq!(map.len(), 3);
+/// A lookup of an absent key on an amended map, which the new-key filter may answer without the
+/// lock, racing an insert of that key: a lookup that happens after the insert (through a flag
+/// the inserter sets afterwards) must find it, so the filter never hides a key it should show.
+#[test]
+fn filtered_lookup_racing_new_key() {
+    model("filtered_lookup_racing_new_key", BOUND, |promotion| {
+        let values = Values::new();
+        let map = with_read_key(promotion, &values, 1, 10);
+        map.insert(2, values.make(20)); // dirty only: amended, so the filter is consulted
+        let map = Arc::new(map);
+        let done = Arc::new(loom::sync::atomic::AtomicBool::new(false));
+        let (m, vs, d) = (map.clone(), values.clone(), done.clone());
+        let inserter = thread::spawn(move || {
+            m.insert(3, vs.make(30));
+            d.store(true, Ordering::Release);
+        });
+        let (m, d) = (map.clone(), done.clone());
+        let reader = thread::spawn(move || {
+            let after = d.load(Ordering::Acquire);
+            let seen = get(&m, 3);
+            if after {
+                assert_eq!(
+                    seen,
+                    Some(30),
+                    "the filter hid a key inserted before the lookup"
+                );
+            }
+            assert!(matches!(seen, None | Some(30)));
+            get(&m, 4) // absent throughout
+        });
+        inserter.join().unwrap();
+        assert_eq!(reader.join().unwrap(), None);
+        assert_eq!(contents(&map), [(1, 10), (2, 20), (3, 30)]);
         finish(map, &values);
     });
 }
