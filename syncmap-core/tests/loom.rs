@@ -423,6 +423,10 @@ fn shards_walk_racing_promotions() {
         all.sort_unstable();
         assert_eq!(contents(&map), all);
         assert_eq!(map.len(), 3);
+        finish(map, &values);
+    });
+}
+
 /// A lookup of an absent key on an amended map, which the new-key filter may answer without the
 /// lock, racing an insert of that key: a lookup that happens after the insert (through a flag
 /// the inserter sets afterwards) must find it, so the filter never hides a key it should show.
