@@ -55,6 +55,14 @@
 //! invariants beside the code that keeps them: `read.rs`, `dirty.rs`, `entry.rs`, `promote.rs`,
 //! and each of Go's paths is written once, in `raw.rs`.
 //!
+//! **Shards.** A map splits its keys by hash over several such read map / dirty map pairs
+//! (`shard.rs`; [`DEFAULT_SHARDS`] unless [`Builder::shards`] says otherwise), each running the
+//! algorithm above by itself, with its own snapshot, dirty map, lock and miss count. Writers of
+//! new keys in different shards do not wait for each other, and a promotion or rebuild moves one
+//! shard, not the whole map. A key always lives in the same shard, so every single-key
+//! operation is exactly Go's, within its shard; `shards(1)` is Go's structure exactly. Reads
+//! pay one shift and mask to pick the shard.
+//!
 //! # Memory reclamation
 //!
 //! A read must not pay for knowing when a replaced value may be freed, so each map tracks its
@@ -94,7 +102,11 @@
 //! - [`for_each`](SyncMap::for_each), [`retain`](SyncMap::retain) and [`iter`](SyncMap::iter) are
 //!   not snapshots: no key is visited twice, each value is one the key held during the walk, and
 //!   keys present for the whole walk are visited.
-//! - [`len`](SyncMap::len) is O(1) and exact when no write is in flight.
+//! - [`len`](SyncMap::len) is O(1) in the number of keys (a sum over the shards) and exact when
+//!   no write is in flight.
+//! - [`clear`](SyncMap::clear) clears the shards one after the other, each atomically: a thread
+//!   reading during a `clear` may see some keys gone and others not yet, as if they had been
+//!   removed one shard at a time (with one shard, it is atomic, as Go's).
 //!
 //! # Values and keys
 //!
@@ -176,8 +188,11 @@
 //!
 //! # Limits
 //!
-//! - Writes of *new* keys all take one mutex, and each promotion is followed by an O(n) rebuild on
-//!   the next new key: for write-heavy work with many new keys, a sharded map is faster.
+//! - Writes of *new* keys take their shard's mutex, and each promotion of a shard is followed by
+//!   an O(n/shards) rebuild on the next new key in it: for write-heavy work with many new keys,
+//!   a map built for writes (dashmap, scc) is faster.
+//! - Each shard costs a few hundred bytes even when empty (two cache-padded cells and an empty
+//!   read snapshot); a map of a handful of keys may want [`Builder::shards`]`(1)`.
 //! - Deleted keys stay in the read map, as deleted entries, until the next rebuild drops them.
 //! - Every value is a separate allocation (its `Arc`), and every key an entry allocation.
 //! - A write that removes or replaces a value in a map that several threads use costs a

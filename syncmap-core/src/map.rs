@@ -21,8 +21,9 @@ use std::collections::hash_map::RandomState;
 ///
 /// Reads of keys that are already in the *read map* take no lock and write no shared memory.
 /// New keys go to a mutex-guarded *dirty map* and move to the read map once enough lookups have
-/// had to consult the dirty map (see the [crate documentation](crate) for the algorithm, its
-/// consistency guarantees and its limits).
+/// had to consult the dirty map. Keys are split by hash over several such pairs, *shards*, each
+/// with its own lock (see the [crate documentation](crate) for the algorithm, its consistency
+/// guarantees and its limits).
 ///
 /// It is a good fit when each key is written once and read many times (caches that only grow,
 /// registries filled at startup), or when threads work on disjoint sets of keys. For write-heavy
@@ -178,10 +179,12 @@ impl<K, V, S> SyncMap<K, V, S> {
     }
 
     /// Counters of the algorithm's own health (misses, promotions, dirty rebuilds and the
-    /// entries they copied) and the current sizes of the read and dirty maps.
+    /// entries they copied) and the current sizes of the read and dirty maps, summed over the
+    /// shards (`amended` if any shard is; `dirty_len` is `None` only if no shard has a dirty
+    /// map). [`shard_stats`](Self::shard_stats) has them shard by shard.
     ///
-    /// Takes the map's lock for a moment; the counters themselves are only ever written on slow
-    /// paths, so reads that hit the read map pay nothing for them.
+    /// Takes each shard's lock for a moment; the counters themselves are only ever written on
+    /// slow paths, so reads that hit the read map pay nothing for them.
     pub fn stats(&self) -> Stats {
         self.shard_stats()
             .into_iter()
@@ -542,9 +545,9 @@ where
     /// No key is visited twice. Each value is the one the key had at the moment it was visited;
     /// the walk is not a snapshot: writers run alongside it, and `f` may call any method of the
     /// map, including `for_each` itself. Keys present for the whole call are visited unless `f`
-    /// breaks first. The walk takes no lock except once, to promote the dirty map when it has
-    /// walked the whole read map and keys remain only in the dirty map; breaking out earlier
-    /// promotes nothing (Go promotes on every `Range`, which made insert-then-range loops
+    /// breaks first. The walk visits the shards one after the other and takes no lock
+    /// except once per shard, to promote its dirty map when it has walked the shard's whole read
+    /// map and keys remain only in the dirty map; breaking out earlier promotes nothing (Go promotes on every `Range`, which made insert-then-range loops
     /// quadratic).
     ///
     /// ```
@@ -613,7 +616,9 @@ where
     ///
     /// Returns at once, without allocating, if the map is already empty. Values are dropped
     /// outside the lock, once no [`Ref`] or `Arc` holds them. A write racing with `clear` is
-    /// ordered either before it (and removed) or after it.
+    /// ordered either before it (and removed) or after it. The shards are cleared one after the
+    /// other, each atomically under its own lock (with one shard, the whole `clear` is atomic,
+    /// as Go's).
     ///
     /// ```
     /// use syncmap_core::SyncMap;

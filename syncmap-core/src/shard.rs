@@ -5,7 +5,9 @@
 //! hash ([`shard_index`]); those bits are disjoint from the bits hashbrown uses inside a table
 //! (the low bits pick a bucket, the top seven are its control byte) and from the bits the read
 //! map's new-key filter uses (20–31 and 40–51, for up to 256 shards), so every shard's tables and
-//! filter see well-spread hashes. With one shard the map is Go's structure exactly.
+//! filter see well-spread hashes. With one shard the map is Go's structure exactly. A hasher
+//! that leaves those bits empty (an identity hash of small integers) puts every key in shard 0:
+//! still correct, but unsharded.
 //!
 //! Invariant (**a key lives in one shard**): a key's hash, and so its shard, never changes, and
 //! every operation on a key runs in that shard alone. So each shard keeps Go's invariants by
