@@ -16,6 +16,8 @@
 //! count is about to reach the promotion threshold it takes the lock instead, so with one thread
 //! promotions happen exactly when Go's rule says; under concurrency one can come a few misses
 //! late, because the budget a lock-free miss checks is refreshed only when the lock is released.
+//! The filter is allocated by the first new key of its snapshot (512 bytes; none for a snapshot
+//! that never gets one, such as a settled registry's or an unwritten shard's).
 //! The filter only ever gains bits and is dropped with its snapshot at the next promotion or
 //! `clear`, so it never lies about a key added while it is current: invariant, **every key in the
 //! dirty map but not in the read map's table has its filter bits set** (keys enter the dirty map
@@ -106,9 +108,8 @@ pub(crate) struct ReadOnly<K, V> {
     /// `true` if the dirty map holds a key that `table` lacks (Go's `amended`).
     amended: AtomicBool,
     pub(crate) len: LenCell,
-    /// Bits of the hashes of keys added to the dirty map while this snapshot is current. Padded
-    /// so that setting bits never invalidates the cache lines a read hit uses.
-    filter: CachePadded<[AtomicU64; FILTER_WORDS]>,
+    /// Bits of the hashes of keys added to the dirty map while this snapshot is current.
+    filter: FilterCell,
     /// Lock-free miss accounting, padded away from the fields a read hit uses.
     miss: CachePadded<MissCount>,
 }
@@ -125,6 +126,24 @@ struct MissCount {
 const FILTER_WORDS: usize = 64;
 const FILTER_BITS: u64 = (FILTER_WORDS * 64) as u64;
 
+type Filter = [AtomicU64; FILTER_WORDS];
+
+/// A snapshot's new-key filter, allocated by the first key noted against the snapshot: until
+/// then (a settled map's snapshot, a shard nobody has written) it costs one null pointer. Being
+/// its own allocation, setting bits never invalidates the cache lines a read hit uses.
+struct FilterCell(AtomicPtr<Filter>);
+
+impl Drop for FilterCell {
+    fn drop(&mut self) {
+        let filter = self.0.load(Ordering::Acquire);
+        if !filter.is_null() {
+            // SAFETY: allocated by `Box::into_raw` in `note_new_key_locked`; the snapshot that
+            // owns this cell is being dropped, so no guard can reach it any more.
+            drop(unsafe { Box::from_raw(filter) });
+        }
+    }
+}
+
 #[inline]
 fn filter_bits(hash: u64) -> [u64; 2] {
     [(hash >> 20) % FILTER_BITS, (hash >> 40) % FILTER_BITS]
@@ -136,7 +155,7 @@ impl<K, V> ReadOnly<K, V> {
             table,
             amended: AtomicBool::new(false),
             len,
-            filter: CachePadded::new(core::array::from_fn(|_| AtomicU64::new(0))),
+            filter: FilterCell(AtomicPtr::new(core::ptr::null_mut())),
             miss: CachePadded::new(MissCount {
                 pending: AtomicUsize::new(0),
                 budget: AtomicUsize::new(0),
@@ -166,8 +185,19 @@ impl<K, V> ReadOnly<K, V> {
     /// Records a key the caller (holding the dirty lock) is about to add to the dirty map while
     /// it is absent from this snapshot's table.
     pub(crate) fn note_new_key_locked(&self, hash: u64) {
+        let mut filter = self.filter.0.load(Ordering::SeqCst);
+        if filter.is_null() {
+            // Only the lock holder allocates; published before any bit is set, so a reader that
+            // sees no filter is ordered before every key noted in it (as one that sees a clear
+            // bit is).
+            filter = Box::into_raw(Box::new(core::array::from_fn(|_| AtomicU64::new(0))));
+            self.filter.0.store(filter, Ordering::SeqCst);
+        }
+        // SAFETY: allocated above or by an earlier call; freed only with the snapshot, which the
+        // caller's guard keeps alive.
+        let filter = unsafe { &*filter };
         for bit in filter_bits(hash) {
-            self.filter[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::SeqCst);
+            filter[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::SeqCst);
         }
     }
 
@@ -175,9 +205,15 @@ impl<K, V> ReadOnly<K, V> {
     /// `false` is certain for every key added while this snapshot was current.
     #[inline]
     pub(crate) fn may_be_dirty(&self, hash: u64) -> bool {
-        filter_bits(hash).into_iter().all(|bit| {
-            self.filter[(bit / 64) as usize].load(Ordering::SeqCst) & (1 << (bit % 64)) != 0
-        })
+        let filter = self.filter.0.load(Ordering::SeqCst);
+        if filter.is_null() {
+            return false; // no key noted yet
+        }
+        // SAFETY: a filter lives as long as its snapshot, which the caller's guard keeps alive.
+        let filter = unsafe { &*filter };
+        filter_bits(hash)
+            .into_iter()
+            .all(|bit| filter[(bit / 64) as usize].load(Ordering::SeqCst) & (1 << (bit % 64)) != 0)
     }
 
     /// Counts a miss without the lock, unless it could make the promotion rule fire: then it
