@@ -11,6 +11,7 @@ pub mod mixes;
 pub mod pathology;
 pub mod promotion;
 pub mod report;
+pub mod shards;
 pub mod timing;
 
 /// Parses `go test -bench` output: `(benchmark, GOMAXPROCS) → ns/op` for the `*sync.Map` runs.

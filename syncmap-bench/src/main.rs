@@ -3,8 +3,8 @@
 //! Runs every section and writes `DIR/results.md` (markdown tables, every peer with the speedup
 //! of `SyncMap` over it) and `DIR/chart.svg`. DIR defaults to `target/bench`; FILE (Go's own
 //! figures, from `syncmap-bench/scripts/go-bench.sh`) to `DIR/go-1.19.txt`. SECTIONS is a
-//! comma-separated subset of `read,go,mix,patho,mem,promo` (`promo`, issue 9's promotion-rule
-//! figures, runs only when named).
+//! comma-separated subset of `read,go,mix,patho,mem,promo,shards` (`promo` and `shards`, issue
+//! 9's promotion-rule and shard-count figures, run only when named).
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -14,7 +14,7 @@ use syncmap_bench::maps::{
 };
 use syncmap_bench::promotion::{self, GoRule};
 use syncmap_bench::report::{svg, Table};
-use syncmap_bench::{go, memory, mixes, pathology, timing};
+use syncmap_bench::{go, memory, mixes, pathology, shards, timing};
 use syncmap_core::{Promotion, SyncMap};
 
 #[global_allocator]
@@ -625,7 +625,7 @@ fn main() {
                 let _ = MAP_FILTER.set(args.next().expect("--map NAME"));
             }
             "-h" | "--help" => {
-                println!("usage: syncmap-bench [--quick] [--out DIR] [--go FILE] [--only read,go,mix,patho,mem,promo] [--filter BENCH] [--map MAP]");
+                println!("usage: syncmap-bench [--quick] [--out DIR] [--go FILE] [--only read,go,mix,patho,mem,promo,shards] [--filter BENCH] [--map MAP]");
                 return;
             }
             other => panic!("unknown argument {other:?} (try --help)"),
@@ -702,6 +702,12 @@ fn main() {
     } else {
         String::new()
     };
+    // Not part of a default run: only with `--only shards`.
+    let shards = if opts.only.iter().any(|s| s == "shards") {
+        shards::section::<Fold>(opts.quick, &opts.threads)
+    } else {
+        String::new()
+    };
 
     let mut md = String::new();
     let _ = writeln!(
@@ -713,6 +719,7 @@ fn main() {
         md.push('\n');
     }
     md.push_str(&promo);
+    md.push_str(&shards);
     let _ = writeln!(
         md,
         "_{} mode, benchtime {:?}, threads {:?}, took {:.0} s_",

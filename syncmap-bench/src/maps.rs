@@ -428,3 +428,49 @@ impl<S: Hasher> BenchMap for SccIndex<S> {
         self.0.clear_sync();
     }
 }
+
+/// `syncmap_core::SyncMap` built with `shards(N)` (issue 9's shard-count figures).
+pub struct OursShards<S, const N: usize>(pub Ours<S>);
+
+impl<S: Hasher, const N: usize> BenchMap for OursShards<S, N> {
+    const NAME: &'static str = "SyncMap, shards(N)";
+    fn new() -> Self {
+        OursShards(Ours(
+            SyncMap::builder().shards(N).hasher(S::default()).build(),
+        ))
+    }
+    #[inline]
+    fn load(&self, k: u64) -> Option<u64> {
+        self.0.load(k)
+    }
+    #[inline]
+    fn store(&self, k: u64, v: u64) {
+        self.0.store(k, v);
+    }
+    #[inline]
+    fn load_or_store(&self, k: u64, v: u64) -> (u64, bool) {
+        self.0.load_or_store(k, v)
+    }
+    #[inline]
+    fn load_and_delete(&self, k: u64) -> Option<u64> {
+        self.0.load_and_delete(k)
+    }
+    #[inline]
+    fn swap(&self, k: u64, v: u64) -> Option<u64> {
+        self.0.swap(k, v)
+    }
+    #[inline]
+    fn compare_and_swap(&self, k: u64, old: u64, new: u64) -> bool {
+        self.0.compare_and_swap(k, old, new)
+    }
+    #[inline]
+    fn compare_and_delete(&self, k: u64, old: u64) -> bool {
+        self.0.compare_and_delete(k, old)
+    }
+    fn range(&self, f: impl FnMut(u64, u64) -> bool) {
+        self.0.range(f);
+    }
+    fn clear(&self) {
+        self.0.clear();
+    }
+}

@@ -8,7 +8,7 @@
 //! key, removes the oldest present one (bustle's scheme).
 
 use crate::maps::BenchMap;
-use crate::timing::run_parallel;
+use crate::timing::{run_parallel, Timer};
 use std::hint::black_box;
 
 /// One mix, in percent.
@@ -76,6 +76,17 @@ fn key(thread: u64, index: u64) -> u64 {
 /// benchmarks "prime the map to get it into a steady state"; without it, the timed run
 /// includes each map's ramp-up from a freshly filled state.
 pub fn run<M: BenchMap>(mix: Mix, capacity_log2: u32, threads: usize, prime: bool) -> f64 {
+    run_with::<M>(run_parallel, mix, capacity_log2, threads, prime)
+}
+
+/// [`run`] with the given timer.
+pub fn run_with<M: BenchMap>(
+    timer: Timer<M>,
+    mix: Mix,
+    capacity_log2: u32,
+    threads: usize,
+    prime: bool,
+) -> f64 {
     let capacity = 1_u64 << capacity_log2;
     let threads_u = threads as u64;
     let prefill = ((capacity as f64 * mix.prefill) as u64) / threads_u;
@@ -93,7 +104,7 @@ pub fn run<M: BenchMap>(mix: Mix, capacity_log2: u32, threads: usize, prime: boo
             }
         }
     }
-    let elapsed = run_parallel(&map, threads, ops, &|map: &M, start, count| {
+    let elapsed = timer(&map, threads, ops, &|map: &M, start, count| {
         let t = start / ops;
         let (mut lo, mut hi) = (0_u64, prefill);
         let mut rng = splitmix64(t ^ 0xDEAD_BEEF) | 1;

@@ -53,10 +53,26 @@ pub fn go_style<M: Sync>(
     benchtime: Duration,
     per_thread: &(dyn Fn(&M, u64, u64) + Sync),
 ) -> f64 {
+    go_style_with(run_parallel, make, threads, benchtime, per_thread)
+}
+
+/// A timer: runs `per_thread(map, start, count)` on `threads` threads over `n` iterations and
+/// returns the wall time ([`run_parallel`], or `promotion::run_timed`, where each thread reads
+/// the clock itself).
+pub type Timer<M> = fn(&M, usize, u64, &(dyn Fn(&M, u64, u64) + Sync)) -> Duration;
+
+/// [`go_style`] with the given timer.
+pub fn go_style_with<M: Sync>(
+    timer: Timer<M>,
+    make: &dyn Fn() -> M,
+    threads: usize,
+    benchtime: Duration,
+    per_thread: &(dyn Fn(&M, u64, u64) + Sync),
+) -> f64 {
     let mut n: u64 = 1;
     loop {
         let map = make();
-        let elapsed = run_parallel(&map, threads, n, per_thread);
+        let elapsed = timer(&map, threads, n, per_thread);
         // Drop outside the timed region, as Go's GC work is (mostly) outside b.N's loop.
         drop(black_box(map));
         if elapsed >= benchtime || n >= 1_000_000_000 {
