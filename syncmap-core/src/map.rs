@@ -9,7 +9,6 @@ use crate::raw::{NeedsLock, Slow};
 use crate::reclaim::Domain;
 use crate::shard::{shard_index, Shard};
 use crate::slot::Val;
-use crate::stats::Stats;
 use crate::table::Table;
 use crate::value::Ref;
 use core::borrow::Borrow;
@@ -176,61 +175,6 @@ impl<K, V, S> SyncMap<K, V, S> {
     /// Whether [`len`](Self::len) is zero, with the same cost and consistency.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Counters of the algorithm's own health (misses, promotions, dirty rebuilds and the
-    /// entries they copied) and the current sizes of the read and dirty maps, summed over the
-    /// shards (`amended` if any shard is; `dirty_len` is `None` only if no shard has a dirty
-    /// map). [`shard_stats`](Self::shard_stats) has them shard by shard.
-    ///
-    /// Takes each shard's lock for a moment; the counters themselves are only ever written on
-    /// slow paths, so reads that hit the read map pay nothing for them.
-    pub fn stats(&self) -> Stats {
-        self.shard_stats()
-            .into_iter()
-            .reduce(Stats::sum)
-            .expect("a map has at least one shard")
-    }
-
-    /// [`stats`](Self::stats) for each shard, in shard order (`retired_pending` is the map's in
-    /// each, since garbage is collected map-wide). Takes each shard's lock for a moment.
-    ///
-    /// ```
-    /// use syncmap_core::SyncMap;
-    /// let mut map: SyncMap<u32, u32> = SyncMap::builder().shards(4).build();
-    /// map.extend((0..100).map(|i| (i, i)));
-    /// let shards = map.shard_stats();
-    /// assert_eq!(shards.len(), 4);
-    /// assert_eq!(shards.iter().map(|s| s.read_len).sum::<usize>(), 100);
-    /// ```
-    pub fn shard_stats(&self) -> Vec<Stats> {
-        crate::reclaim::finish(|| {
-            let guard = self.domain.enter();
-            let retired_pending = self.domain.pending_len();
-            self.shards
-                .iter()
-                .map(|shard| {
-                    let dirty = shard.lock();
-                    let read = shard.read.load(&guard);
-                    let pending = read.pending_misses();
-                    let mut counters = dirty.counters;
-                    counters.misses += pending as u64;
-                    counters.to_stats(
-                        dirty.misses + pending,
-                        read.table.len(),
-                        dirty.table.as_ref().map(|t| t.len()),
-                        read.amended(),
-                        retired_pending,
-                    )
-                })
-                .collect()
-        })
-    }
-
-    /// How many shards (read map / dirty map pairs) the map has; see
-    /// [`Builder::shards`](crate::Builder::shards).
-    pub fn shards(&self) -> usize {
-        self.shards.len()
     }
 
     /// Drops every removed or replaced value that no reader can still see: in
