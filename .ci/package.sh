@@ -107,7 +107,8 @@ test_package() {
 # package` drops that dependency, so those tests declare `required-features = ["testing"]`: a
 # plain `cargo test` of the package must compile and pass (skipping them), and with the features
 # on, every test runs.
-test_package syncmap-core || bad "syncmap-core tests (plain cargo test)"
+# (The plain run skips the doctests, which the second run compiles and runs.)
+test_package syncmap-core --tests || bad "syncmap-core tests (plain cargo test --tests)"
 test_package syncmap-core --features testing,serde || bad "syncmap-core tests (--features testing,serde)"
 test_package syncmap-macros || bad "syncmap-macros tests"
 test_package syncmap-typed --all-features || bad "syncmap-typed tests"
