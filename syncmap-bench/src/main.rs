@@ -29,6 +29,19 @@ struct Options {
     threads: Vec<usize>,
     only: Vec<String>,
     filter: Option<String>,
+    /// The Go column's heading, from the Go file's first line (`go version goX.Y.Z ...`).
+    go_label: String,
+}
+
+/// "Go 1.19 sync.Map", or the version the Go file names (`go-bench.sh --current` runs Go's
+/// current hash-trie `sync.Map`).
+fn go_label(go_text: &str) -> String {
+    let version = go_text
+        .lines()
+        .next()
+        .and_then(|line| line.split_whitespace().find(|w| w.starts_with("go1.")))
+        .map(|w| w.trim_start_matches("go").trim_end_matches(';'));
+    format!("Go {} sync.Map", version.unwrap_or("1.19"))
 }
 
 impl Options {
@@ -98,7 +111,7 @@ fn go_section<S: Hasher>(opts: &Options, go_figures: &[(String, usize, f64)]) ->
     let mut tables = Vec::new();
     for &threads in &opts.threads {
         let mut columns = names::<S>();
-        columns.push("Go 1.19 sync.Map".into());
+        columns.push(opts.go_label.clone());
         tables.push(Table {
             title: format!(
                 "Go's map benchmarks, {} hasher, {threads} thread(s)",
@@ -351,7 +364,7 @@ fn patho_missing<M: BenchMap>(n: u64) -> Option<f64> {
 
 fn patho_section<S: Hasher>(opts: &Options, go: &[(u64, f64, f64)]) -> Vec<Table> {
     let mut columns = names::<S>();
-    columns.push("Go 1.19 sync.Map".into());
+    columns.push(opts.go_label.clone());
     let mut range = Table {
         title: format!(
             "Pathology: n unique inserts, each followed by a Range that stops at once; total, {} hasher, 1 thread (Go 1.19: 44 ms at 1k, 0.63 s at 4k, 14.7 s at 16k, 68.5 s at 32k)",
@@ -636,12 +649,13 @@ fn main() {
     while threads.last().unwrap() * 2 <= cores {
         threads.push(threads.last().unwrap() * 2);
     }
-    let opts = Options {
+    let mut opts = Options {
         quick,
         benchtime: Duration::from_millis(if quick { 20 } else { 200 }),
         threads,
         only,
         filter,
+        go_label: String::new(),
     };
     let go_file = go_file.unwrap_or_else(|| out_dir.join("go-1.19.txt"));
     let go_text = std::fs::read_to_string(&go_file).unwrap_or_else(|_| {
@@ -651,6 +665,7 @@ fn main() {
         );
         String::new()
     });
+    opts.go_label = go_label(&go_text);
     let go_figures = syncmap_bench::parse_go_output(&go_text);
     let go_pathology = syncmap_bench::parse_go_pathology(&go_text);
 
