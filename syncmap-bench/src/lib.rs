@@ -18,7 +18,11 @@ pub mod timing;
 pub fn parse_go_output(text: &str) -> Vec<(String, usize, f64)> {
     let mut out = Vec::new();
     for line in text.lines() {
-        let Some(rest) = line.strip_prefix("Benchmark") else {
+        // Go 1.24+ names them `BenchmarkMapLoadMostlyHits`; Go 1.19–1.23 `BenchmarkLoadMostlyHits`.
+        let Some(rest) = line
+            .strip_prefix("BenchmarkMap")
+            .or_else(|| line.strip_prefix("Benchmark"))
+        else {
             continue;
         };
         let mut fields = rest.split_whitespace();
