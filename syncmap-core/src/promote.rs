@@ -3,7 +3,8 @@
 //! Every lookup that has to consult the dirty map (a *miss*) is counted. Once the misses reach
 //! the rule's threshold, the dirty map is published as the new read map in one pointer store,
 //! the dirty map becomes `None` and the count restarts. Iteration also promotes, once it has
-//! walked the whole read map and the dirty map still holds keys it has not seen.
+//! walked the whole read map and the dirty map still holds keys it has not seen. With several
+//! shards (`shard.rs`), each shard runs the rule on its own dirty map, misses and counters.
 //!
 //! Which operations count a miss (as in Go 1.20–1.23): the slow paths of `get`, `remove`
 //! (found or not), `compare_and_remove` (found or not) and `compare_and_swap` (only when the key
