@@ -117,55 +117,76 @@ impl<S: Hasher> BenchMap for Ours<S> {
     }
 }
 
-/// `syncmap_core::SyncMap` built with `Reclaim::Batched(64)`: one barrier per 64 retired
-/// values instead of one per removing write.
-pub struct OursBatched<S>(pub Ours<S>);
+/// Declares a `SyncMap` adapter built with non-default settings: a newtype over [`Ours`] that
+/// delegates every operation to it, so each variant differs only in its name and its builder.
+#[macro_export]
+macro_rules! ours_variant {
+    ($(#[$doc:meta])* $name:ident $(<const $n:ident: usize>)?, $label:expr, |$s:ident| $build:expr) => {
+        $(#[$doc])*
+        pub struct $name<S $(, const $n: usize)?>(pub $crate::maps::Ours<S>);
 
-impl<S: Hasher> BenchMap for OursBatched<S> {
-    const NAME: &'static str = "SyncMap batched";
-    fn new() -> Self {
-        OursBatched(Ours(
-            SyncMap::builder()
-                .hasher(S::default())
-                .reclaim(syncmap_core::Reclaim::Batched(64))
-                .build(),
-        ))
-    }
-    #[inline]
-    fn load(&self, k: u64) -> Option<u64> {
-        self.0.load(k)
-    }
-    #[inline]
-    fn store(&self, k: u64, v: u64) {
-        self.0.store(k, v);
-    }
-    #[inline]
-    fn load_or_store(&self, k: u64, v: u64) -> (u64, bool) {
-        self.0.load_or_store(k, v)
-    }
-    #[inline]
-    fn load_and_delete(&self, k: u64) -> Option<u64> {
-        self.0.load_and_delete(k)
-    }
-    #[inline]
-    fn swap(&self, k: u64, v: u64) -> Option<u64> {
-        self.0.swap(k, v)
-    }
-    #[inline]
-    fn compare_and_swap(&self, k: u64, old: u64, new: u64) -> bool {
-        self.0.compare_and_swap(k, old, new)
-    }
-    #[inline]
-    fn compare_and_delete(&self, k: u64, old: u64) -> bool {
-        self.0.compare_and_delete(k, old)
-    }
-    fn range(&self, f: impl FnMut(u64, u64) -> bool) {
-        self.0.range(f);
-    }
-    fn clear(&self) {
-        self.0.clear();
-    }
+        impl<$s: $crate::maps::Hasher $(, const $n: usize)?> $crate::maps::BenchMap
+            for $name<$s $(, $n)?>
+        {
+            const NAME: &'static str = $label;
+            fn new() -> Self {
+                $name($crate::maps::Ours($build))
+            }
+            #[inline]
+            fn load(&self, k: u64) -> Option<u64> {
+                self.0.load(k)
+            }
+            #[inline]
+            fn store(&self, k: u64, v: u64) {
+                self.0.store(k, v);
+            }
+            #[inline]
+            fn load_or_store(&self, k: u64, v: u64) -> (u64, bool) {
+                self.0.load_or_store(k, v)
+            }
+            #[inline]
+            fn load_and_delete(&self, k: u64) -> Option<u64> {
+                self.0.load_and_delete(k)
+            }
+            #[inline]
+            fn swap(&self, k: u64, v: u64) -> Option<u64> {
+                self.0.swap(k, v)
+            }
+            #[inline]
+            fn compare_and_swap(&self, k: u64, old: u64, new: u64) -> bool {
+                self.0.compare_and_swap(k, old, new)
+            }
+            #[inline]
+            fn compare_and_delete(&self, k: u64, old: u64) -> bool {
+                self.0.compare_and_delete(k, old)
+            }
+            fn range(&self, f: impl FnMut(u64, u64) -> bool) {
+                self.0.range(f);
+            }
+            fn clear(&self) {
+                self.0.clear();
+            }
+        }
+    };
 }
+
+ours_variant!(
+    /// `syncmap_core::SyncMap` built with `Reclaim::Batched(64)`: one barrier per 64 retired
+    /// values instead of one per removing write.
+    OursBatched,
+    "SyncMap batched",
+    |S| SyncMap::builder()
+        .hasher(S::default())
+        .reclaim(syncmap_core::Reclaim::Batched(64))
+        .build()
+);
+
+ours_variant!(
+    /// `syncmap_core::SyncMap` built with `shards(N)` (issue 9's shard-count figures).
+    OursShards<const N: usize>,
+    "SyncMap, shards(N)",
+    |S| SyncMap::builder().shards(N).hasher(S::default()).build()
+);
 
 macro_rules! locked_std_map {
     ($name:ident, $display:literal, $lock:ident, $read:ident, $write:ident) => {
@@ -426,51 +447,5 @@ impl<S: Hasher> BenchMap for SccIndex<S> {
     }
     fn clear(&self) {
         self.0.clear_sync();
-    }
-}
-
-/// `syncmap_core::SyncMap` built with `shards(N)` (issue 9's shard-count figures).
-pub struct OursShards<S, const N: usize>(pub Ours<S>);
-
-impl<S: Hasher, const N: usize> BenchMap for OursShards<S, N> {
-    const NAME: &'static str = "SyncMap, shards(N)";
-    fn new() -> Self {
-        OursShards(Ours(
-            SyncMap::builder().shards(N).hasher(S::default()).build(),
-        ))
-    }
-    #[inline]
-    fn load(&self, k: u64) -> Option<u64> {
-        self.0.load(k)
-    }
-    #[inline]
-    fn store(&self, k: u64, v: u64) {
-        self.0.store(k, v);
-    }
-    #[inline]
-    fn load_or_store(&self, k: u64, v: u64) -> (u64, bool) {
-        self.0.load_or_store(k, v)
-    }
-    #[inline]
-    fn load_and_delete(&self, k: u64) -> Option<u64> {
-        self.0.load_and_delete(k)
-    }
-    #[inline]
-    fn swap(&self, k: u64, v: u64) -> Option<u64> {
-        self.0.swap(k, v)
-    }
-    #[inline]
-    fn compare_and_swap(&self, k: u64, old: u64, new: u64) -> bool {
-        self.0.compare_and_swap(k, old, new)
-    }
-    #[inline]
-    fn compare_and_delete(&self, k: u64, old: u64) -> bool {
-        self.0.compare_and_delete(k, old)
-    }
-    fn range(&self, f: impl FnMut(u64, u64) -> bool) {
-        self.0.range(f);
-    }
-    fn clear(&self) {
-        self.0.clear();
     }
 }

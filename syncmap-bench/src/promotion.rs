@@ -10,7 +10,7 @@
 //! - [`GoRule`]: the default `SyncMap` adapter with Go's schedule, to run the mixes under both
 //!   rules side by side.
 
-use crate::maps::{BenchMap, Hasher};
+use crate::maps::Hasher;
 use crate::mixes::splitmix64;
 use std::hint::black_box;
 use std::ops::ControlFlow;
@@ -30,15 +30,10 @@ pub fn run_timed<M: Sync>(
 ) -> Duration {
     let barrier = Barrier::new(threads);
     let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
-        let share = n / threads as u64;
         let handles: Vec<_> = (0..threads as u64)
             .map(|t| {
                 let barrier = &barrier;
-                let count = if t == 0 {
-                    n - share * (threads as u64 - 1)
-                } else {
-                    share
-                };
+                let count = crate::timing::thread_share(t, threads, n);
                 s.spawn(move || {
                     barrier.wait();
                     let start = Instant::now();
@@ -205,51 +200,9 @@ pub fn bulk_load<S: Hasher>(
     }
 }
 
-/// `SyncMap` with Go's promotion schedule ([`Promotion::DirtyLen`]), for the mixes.
-pub struct GoRule<S>(pub SyncMap<u64, u64, S>);
-
-impl<S: Hasher> BenchMap for GoRule<S> {
-    const NAME: &'static str = "SyncMap, Go's rule";
-    fn new() -> Self {
-        GoRule(map::<S>(Promotion::DirtyLen, 0))
-    }
-    #[inline]
-    fn load(&self, k: u64) -> Option<u64> {
-        self.0.get(&k).map(|v| *v)
-    }
-    #[inline]
-    fn store(&self, k: u64, v: u64) {
-        self.0.insert(k, v);
-    }
-    fn load_or_store(&self, k: u64, v: u64) -> (u64, bool) {
-        match self.0.try_insert(k, v) {
-            Ok(v) => (*v, false),
-            Err(e) => (*e.existing, true),
-        }
-    }
-    #[inline]
-    fn load_and_delete(&self, k: u64) -> Option<u64> {
-        self.0.remove(&k).map(|v| *v)
-    }
-    fn swap(&self, k: u64, v: u64) -> Option<u64> {
-        self.0.insert(k, v).map(|v| *v)
-    }
-    fn compare_and_swap(&self, k: u64, old: u64, new: u64) -> bool {
-        self.0.compare_and_swap(&k, &old, new).is_ok()
-    }
-    fn compare_and_delete(&self, k: u64, old: u64) -> bool {
-        self.0.compare_and_remove(&k, &old).is_some()
-    }
-    fn range(&self, mut f: impl FnMut(u64, u64) -> bool) {
-        let _ = self.0.for_each(|k, v| {
-            if f(*k, *v) {
-                ControlFlow::Continue(())
-            } else {
-                ControlFlow::Break(())
-            }
-        });
-    }
-    fn clear(&self) {
-        self.0.clear();
-    }
-}
+crate::ours_variant!(
+    /// `SyncMap` with Go's promotion schedule ([`Promotion::DirtyLen`]), for the mixes.
+    GoRule,
+    "SyncMap, Go's rule",
+    |S| map::<S>(Promotion::DirtyLen, 0)
+);

@@ -20,15 +20,10 @@ pub fn run_parallel<M: Sync>(
     }
     let barrier = Barrier::new(threads + 1);
     std::thread::scope(|s| {
-        let share = n / threads as u64;
         let handles: Vec<_> = (0..threads as u64)
             .map(|t| {
                 let barrier = &barrier;
-                let count = if t == 0 {
-                    n - share * (threads as u64 - 1)
-                } else {
-                    share
-                };
+                let count = thread_share(t, threads, n);
                 s.spawn(move || {
                     barrier.wait();
                     per_thread(map, t * n, count);
@@ -42,6 +37,17 @@ pub fn run_parallel<M: Sync>(
         }
         start.elapsed()
     })
+}
+
+/// How many of `n` iterations thread `t` of `threads` runs: an even split, the remainder on
+/// thread 0 (Go's `RunParallel`).
+pub fn thread_share(t: u64, threads: usize, n: u64) -> u64 {
+    let share = n / threads as u64;
+    if t == 0 {
+        n - share * (threads as u64 - 1)
+    } else {
+        share
+    }
 }
 
 /// Go's `b.N` scaling: runs with n = 1, then predicts the n that fills `benchtime` (growing at
