@@ -132,8 +132,37 @@ impl<'g, K, V> Cursor<'g, K, V> {
     }
 
     /// The next entry that has a value, with that value and the read map it belongs to.
-    #[inline]
+    ///
+    /// The common case, a live entry of a read map walked for the first time, is inlined into
+    /// the caller's loop: a table step and one load. The rest (a promoted read map, whose
+    /// entries are checked against the one walked before it, the move to the next read map, the
+    /// end) is [`next_live_slow`](Self::next_live_slow), out of line.
+    #[inline(always)]
     pub(crate) fn next_live<S>(
+        &mut self,
+        map: &SyncMap<K, V, S>,
+        op: &'g MapOp<'_, K, V>,
+    ) -> Option<Visit<'g, K, V>>
+    where
+        K: Eq + Hash,
+        S: BuildHasher,
+    {
+        if self.walked.is_none() {
+            let read = self.read();
+            for entry in self.entries.by_ref() {
+                if let Some(value) = entry.load(op.guard()) {
+                    return Some((entry, value, read));
+                }
+            }
+        }
+        self.next_live_slow(map, op)
+    }
+
+    /// [`next_live`](Self::next_live) in full, once the fast path has run out of entries (or
+    /// finds the cursor on a promoted read map). A finished walk's table stays exhausted, so
+    /// calls after the end come here and return `None` at `done`.
+    #[inline(never)]
+    fn next_live_slow<S>(
         &mut self,
         map: &SyncMap<K, V, S>,
         op: &'g MapOp<'_, K, V>,

@@ -133,6 +133,7 @@ where
 {
     type Item = (&'p K, &'p V);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let (entry, value, _): (&'p Entry<K, V>, Val<'p, V>, _) =
             self.cursor.next_live(self.map, self.op)?;
