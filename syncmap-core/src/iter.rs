@@ -42,6 +42,15 @@ pub(crate) struct Cursor<'g, K, V> {
     _guard: PhantomData<&'g ReadOnly<K, V>>,
 }
 
+impl<K, V> Clone for Cursor<'_, K, V> {
+    fn clone(&self) -> Self {
+        Cursor {
+            entries: self.entries.clone(),
+            ..*self
+        }
+    }
+}
+
 impl<'g, K, V> Cursor<'g, K, V> {
     pub(crate) fn new<S>(map: &SyncMap<K, V, S>, op: &'g MapOp<'_, K, V>) -> Self {
         let read = map.shards[0].read.load(op.guard());
@@ -155,7 +164,15 @@ impl<'g, K, V> Cursor<'g, K, V> {
                 }
             }
         }
-        self.next_live_slow(map, op)
+        // The slow path works on a copy, written back after: passing it `self` would let this
+        // cursor's address escape, and keep its fields in memory in the caller's loop. (If it
+        // unwinds, from a user `Eq` in a promoted map's check, the cursor stays where this call
+        // found it: it yielded nothing since, and promoting again is a no-op, so the walk's
+        // guarantees hold for a caller that catches the panic and goes on.)
+        let mut cursor = self.clone();
+        let visit = cursor.next_live_slow(map, op);
+        *self = cursor;
+        visit
     }
 
     /// [`next_live`](Self::next_live) in full, once the fast path has run out of entries (or
