@@ -17,6 +17,13 @@
 //! writer issues when it leaves its own guard stand in for the heavy barrier and hide its
 //! absence; the mutant below is only caught under this stricter model.)
 //!
+//!
+//! A full fence (`fence(SeqCst)`, used by readers and writers of a map in fenced mode, see
+//! `reclaim/mode.rs`) is modelled the same way, as an acquire-release read-modify-write of one
+//! location that every full fence shares: any two full fences are ordered one way or the other,
+//! and the later thread knows what the earlier one knew, which is what a `SeqCst` fence on each
+//! side of a store-then-load race guarantees.
+//!
 //! [loom]: https://docs.rs/loom
 
 pub(crate) use std::sync::Arc;
@@ -42,12 +49,15 @@ struct Barriers {
     /// Each thread's light-barrier location, by thread index (loom runs at most
     /// `loom::MAX_THREADS` threads an execution, and indices restart with each execution).
     light: [AtomicUsize; loom::MAX_THREADS],
+    /// The one location every full fence updates.
+    full: AtomicUsize,
 }
 
 #[cfg(loom)]
 loom::lazy_static! {
     static ref BARRIERS: Barriers = Barriers {
         light: core::array::from_fn(|_| AtomicUsize::new(0)),
+        full: AtomicUsize::new(0),
     };
 }
 
@@ -77,4 +87,17 @@ pub(crate) fn heavy_barrier() {
         // barrier interrupts every running thread of the process.
         light.fetch_add(0, Ordering::AcqRel);
     }
+}
+
+/// A full fence: both sides of a store-then-load race that each issue one cannot both miss the
+/// other's store.
+///
+/// `--cfg syncmap_mutant="no_reader_fence"` removes it from the readers' side (see
+/// `reclaim/mode.rs`), to show that the loom model of fenced mode catches its absence.
+#[inline(always)]
+pub(crate) fn full_fence() {
+    #[cfg(not(loom))]
+    fence(Ordering::SeqCst);
+    #[cfg(loom)]
+    BARRIERS.full.fetch_add(0, Ordering::AcqRel);
 }

@@ -56,6 +56,11 @@ pub struct Stats {
     ///
     /// [`Ref`]: crate::Ref
     pub retired_pending: usize,
+    /// Whether the map's readers currently enter with a full fence, so that writers need no
+    /// heavy barrier: the map switches to this *fenced mode* while it is written more than about
+    /// a thousand times a second, and back once its readers see writes stop (see the crate
+    /// documentation, "Reclamation"). Map-wide, like `retired_pending`.
+    pub fenced_readers: bool,
 }
 
 impl Stats {
@@ -75,6 +80,7 @@ impl Stats {
             },
             amended: self.amended || other.amended,
             retired_pending: self.retired_pending.max(other.retired_pending),
+            fenced_readers: self.fenced_readers || other.fenced_readers,
         }
     }
 }
@@ -87,6 +93,7 @@ impl Counters {
         dirty_len: Option<usize>,
         amended: bool,
         retired_pending: usize,
+        fenced_readers: bool,
     ) -> Stats {
         Stats {
             misses: self.misses,
@@ -99,6 +106,7 @@ impl Counters {
             dirty_len,
             amended,
             retired_pending,
+            fenced_readers,
         }
     }
 }
@@ -134,6 +142,7 @@ impl<K, V, S> SyncMap<K, V, S> {
         crate::reclaim::finish(|| {
             let guard = self.domain.enter();
             let retired_pending = self.domain.pending_len();
+            let fenced_readers = self.domain.fenced_readers();
             self.shards
                 .iter()
                 .map(|shard| {
@@ -148,6 +157,7 @@ impl<K, V, S> SyncMap<K, V, S> {
                         dirty.table.as_ref().map(|t| t.len()),
                         read.amended(),
                         retired_pending,
+                        fenced_readers,
                     )
                 })
                 .collect()

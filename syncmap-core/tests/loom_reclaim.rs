@@ -14,7 +14,13 @@
 //! read and write accesses to `UnsafeCell`": the writer's scan misses the reader's epoch store
 //! and drops the value while the reader still reads it. (In that build the model skips its
 //! drop-promptness check, which the mutant also fails, so that the use-after-free is what is
-//! reported; `.ci/correctness.sh` runs it and requires that message.)
+//! reported; `.ci/correctness.sh` runs it and requires that message.) Likewise, built with
+//! `--cfg syncmap_mutant="no_reader_fence"` (fenced mode's reader-side full fence removed),
+//! `fenced_mode_reader_racing_replace` fails with the same message.
+//!
+//! Under loom a map switches to fenced mode (`src/reclaim/mode.rs`) at its second heavy barrier
+//! whatever the time between them, and a reader looks at whether writes have stopped at every
+//! fenced entry, so the models below run both modes and both switches.
 #![cfg(loom)]
 
 use loom::cell::UnsafeCell;
@@ -63,10 +69,17 @@ impl Drop for Val {
     }
 }
 
+/// Explores every interleaving (`LOOM_MAX_PREEMPTIONS` bounds it).
 fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    model_bounded(name, None, f);
+}
+
+/// Explores the interleavings with at most `bound` preemptions (`None`: all), unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise.
+fn model_bounded(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
-        builder.preemption_bound = None;
+        builder.preemption_bound = bound;
     }
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let c2 = count.clone();
@@ -79,6 +92,11 @@ fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
         count.load(Ordering::Relaxed)
     );
 }
+
+/// Built without one of the protocol's barriers: the models skip their drop-promptness checks,
+/// which such a build also fails, so that the use-after-free is what loom reports.
+const MUTANT: bool =
+    cfg!(syncmap_mutant = "no_heavy_barrier") || cfg!(syncmap_mutant = "no_reader_fence");
 
 /// A map holding key 1 in its read map, used by two threads (so it is shared).
 fn shared_map(live: &std::sync::Arc<AtomicIsize>) -> Arc<Map> {
@@ -104,7 +122,7 @@ fn reader_racing_replace() {
         drop(map.insert(1, Val::new(2, &live)));
         let seen = reader.join().unwrap();
         assert!(matches!(seen, Some(1 | 2)), "reader saw {seen:?}");
-        if !cfg!(syncmap_mutant = "no_heavy_barrier") {
+        if !MUTANT {
             assert_eq!(
                 live.load(Ordering::SeqCst),
                 1,
@@ -200,6 +218,90 @@ fn batched_flush_racing_reader() {
             live.load(Ordering::SeqCst),
             1,
             "flushed values were not dropped"
+        );
+        drop(map);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+    });
+}
+
+/// A shared map switched to fenced mode by two replacements of key 1 (each a heavy barrier; the
+/// second switches), holding the value 3. (Nothing else enters the map here: under loom, a
+/// thread's second fenced entry with no retire since its first switches the mode off.)
+fn fenced_map(live: &std::sync::Arc<AtomicIsize>) -> Arc<Map> {
+    let map = shared_map(live);
+    drop(map.insert(1, Val::new(2, live)));
+    drop(map.insert(1, Val::new(3, live)));
+    map
+}
+
+/// Fenced mode, invariant 1 without a heavy barrier: a reader entering with a full fence races a
+/// replacement whose writer fences and scans without the system call; the reader never sees its
+/// value dropped under it, and the replaced value is dropped by the time both have returned.
+/// (Four preemptions: 2,625 executions; all interleavings, run by hand: 68,276, 18 s.)
+#[test]
+fn fenced_mode_reader_racing_replace() {
+    model_bounded("fenced_mode_reader_racing_replace", Some(4), || {
+        let live = std::sync::Arc::new(AtomicIsize::new(0));
+        let map = fenced_map(&live);
+        let reader = {
+            let map = map.clone();
+            thread::spawn(move || map.with(&1, Val::read))
+        };
+        drop(map.insert(1, Val::new(4, &live)));
+        let seen = reader.join().unwrap();
+        assert!(matches!(seen, Some(3 | 4)), "reader saw {seen:?}");
+        if !MUTANT {
+            assert_eq!(
+                live.load(Ordering::SeqCst),
+                1,
+                "the replaced value was not dropped"
+            );
+        }
+        // Each thread made one fenced entry (a first look records the epoch, it switches
+        // nothing), so the replacement ran in fenced mode, without a heavy barrier.
+        assert!(map.stats().fenced_readers, "the mode was switched off");
+        drop(map);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+    });
+}
+
+/// Switching fenced mode off racing a writer: a reader whose fenced entries see no retire in
+/// between switches the mode off and then enters with plain stores, while a writer replaces the
+/// value with whatever mode it finds. Nothing is dropped under a reader and nothing is left
+/// pending; and once writes have stopped, two more entries switch the mode off for certain.
+/// (Three preemptions: 17,620 executions; four, run by hand: 173,071, 52 s.)
+#[test]
+fn switching_off_racing_writer() {
+    model_bounded("switching_off_racing_writer", Some(3), || {
+        let live = std::sync::Arc::new(AtomicIsize::new(0));
+        let map = fenced_map(&live);
+        let reader = {
+            let map = map.clone();
+            thread::spawn(move || {
+                let first = map.with(&1, Val::read);
+                let second = map.with(&1, Val::read);
+                let third = map.with(&1, Val::read);
+                [first, second, third]
+            })
+        };
+        drop(map.insert(1, Val::new(4, &live)));
+        let seen = reader.join().unwrap();
+        assert!(
+            seen.iter().all(|v| matches!(v, Some(3 | 4))),
+            "reader saw {seen:?}"
+        );
+        assert_eq!(
+            live.load(Ordering::SeqCst),
+            1,
+            "the replaced value was not dropped"
+        );
+        assert_eq!(map.stats().retired_pending, 0);
+        // Writes have stopped: this thread's next two entries switch the mode off.
+        map.with(&1, Val::read);
+        map.with(&1, Val::read);
+        assert!(
+            !map.stats().fenced_readers,
+            "fenced mode outlived the writes"
         );
         drop(map);
         assert_eq!(live.load(Ordering::SeqCst), 0);

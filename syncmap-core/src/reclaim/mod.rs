@@ -61,10 +61,12 @@ use crossbeam_utils::CachePadded;
 use std::panic::{self, AssertUnwindSafe};
 
 mod barrier;
+mod mode;
 mod slots;
 mod unwind;
 
 use barrier::shared_heavy_barrier;
+use mode::Switch;
 use slots::{Slot, ThreadIndex, BUCKETS, LAST, NEXT_DOMAIN_ID};
 use unwind::defer_panic;
 pub(crate) use unwind::{finish, raise_deferred, raise_deferred_in_drop};
@@ -79,7 +81,8 @@ pub(crate) struct Core {
     /// Unique for the life of the process (never reused, unlike addresses): the key of each
     /// thread's `LAST` cache.
     id: u64,
-    epoch: CachePadded<AtomicU64>,
+    /// What every reader's enter loads.
+    readers: CachePadded<Readers>,
     /// The largest epoch among pending garbage, or 0 (invariant 3).
     pending_max: CachePadded<AtomicU64>,
     /// Thread index + 1 of the first thread that used the domain, 0 before (invariant 4).
@@ -89,9 +92,18 @@ pub(crate) struct Core {
     buckets: [AtomicPtr<CachePadded<Slot>>; BUCKETS],
     /// One more than the highest bucket allocated, so scans skip the empty tail.
     buckets_used: AtomicUsize,
+    /// Fenced mode's switch (`mode.rs`).
+    switch: CachePadded<Switch>,
     /// `reclaim_erased::<G>` for the `Domain<G>` this core is the first field of: how a guard,
     /// which knows only the core, reclaims pending garbage.
     reclaim: unsafe fn(*const Core),
+}
+
+/// The fields a reader's enter loads, in one cache line.
+struct Readers {
+    epoch: AtomicU64,
+    /// Whether readers enter with a full fence (fenced mode, `mode.rs`).
+    fenced: AtomicBool,
 }
 
 /// A domain whose garbage is of type `G`. `repr(C)` with the core first, so that a pointer to
@@ -128,12 +140,16 @@ impl<G> Domain<G> {
         Domain {
             core: Core {
                 id: NEXT_DOMAIN_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                epoch: CachePadded::new(AtomicU64::new(1)),
+                readers: CachePadded::new(Readers {
+                    epoch: AtomicU64::new(1),
+                    fenced: AtomicBool::new(false),
+                }),
                 pending_max: CachePadded::new(AtomicU64::new(0)),
                 owner: AtomicUsize::new(0),
                 shared: AtomicBool::new(false),
                 buckets: core::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
                 buckets_used: AtomicUsize::new(0),
+                switch: CachePadded::new(Switch::new()),
                 reclaim: reclaim_erased::<G>,
             },
             pending: Mutex::new(Pending {
@@ -160,10 +176,14 @@ impl<G> Domain<G> {
         let depth = slot.depth.get();
         if depth == 0 {
             // Invariant 2: the epoch is read before any pointer, and published before them.
-            let epoch = self.core.epoch.load(Ordering::Acquire);
+            let epoch = self.core.readers.epoch.load(Ordering::Acquire);
             slot.epoch.store(epoch, Ordering::Release);
             // Invariant 1: pairs with the writer's heavy barrier.
             light_barrier(slot.index);
+            // Invariant 1 in fenced mode: loaded after the light barrier (see `mode.rs`).
+            if self.core.readers.fenced.load(Ordering::Relaxed) {
+                self.core.fenced_entry(slot, epoch);
+            }
         }
         slot.depth.set(depth + 1);
         Guard {
@@ -202,7 +222,7 @@ impl<G> Domain<G> {
             return;
         }
         // Invariant 2: the epoch is taken after every unlink of this operation.
-        let retired_at = self.core.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        let retired_at = self.core.readers.epoch.fetch_add(1, Ordering::AcqRel) + 1;
         if let (Some(batch), false) = (self.batch, large) {
             // Batched mode: no barrier per operation; one for every `batch` items.
             let mut pending = lock(&self.pending);
@@ -218,7 +238,7 @@ impl<G> Domain<G> {
         }
         // Invariant 1. (A nested retire in an unshared map could skip the barriers, but another
         // thread registering meanwhile could then miss `pending_max`; it takes the general path.)
-        shared_heavy_barrier(index);
+        let fenced = self.core.fence_unlinks(index);
         // Readers seen inside with an older epoch are usually in the middle of a short
         // operation: wait a moment for them (each re-scan sees a slot's current state or a
         // newer one, and a reader that has left cannot come back to what was unlinked), unless
@@ -226,11 +246,14 @@ impl<G> Domain<G> {
         let spins = if nested { 0 } else { SPINS };
         for _ in 0..=spins {
             if self.core.min_active() >= retired_at {
+                // No user code (a `Drop`) runs while this writer relies on fenced mode.
+                drop(fenced);
                 free(garbage);
                 return;
             }
             spin_loop();
         }
+        drop(fenced);
         // Invariant 3: publish the pending epoch, then make sure every reader still inside
         // will see it when it leaves, and try once more.
         self.defer(retired_at, garbage);
@@ -291,6 +314,11 @@ impl<G> Domain<G> {
             freed
         };
         free(freed.into_iter().map(|(_, g)| g));
+    }
+
+    /// Whether the domain is in fenced mode (`mode.rs`; for `Stats`).
+    pub(crate) fn fenced_readers(&self) -> bool {
+        self.core.switch.is_fast()
     }
 
     /// Whether any garbage is waiting for a reader to leave (for tests and `Stats`).

@@ -23,6 +23,11 @@ pub(crate) struct Slot {
     pub(super) seen: Cell<bool>,
     /// Whether the current guards borrowed `index` (the thread's own was destroyed). Private.
     pub(super) temporary: Cell<bool>,
+    /// Fenced entries since the thread last looked at whether writes have stopped (`mode.rs`).
+    /// Private.
+    pub(super) fenced_entries: Cell<u32>,
+    /// The epoch the thread saw at that look. Private.
+    pub(super) checked_epoch: Cell<u64>,
     /// The thread index this slot belongs to.
     pub(super) index: usize,
 }
@@ -77,6 +82,8 @@ impl Core {
                 CachePadded::new(Slot {
                     index: first_index(b) + i,
                     temporary: Cell::new(false),
+                    fenced_entries: Cell::new(0),
+                    checked_epoch: Cell::new(0),
                     epoch: AtomicU64::new(QUIET),
                     depth: Cell::new(0),
                     seen: Cell::new(false),
