@@ -106,7 +106,9 @@ impl Default for Promotion {
 pub enum Reclaim {
     /// Drop promptly (the default): with no concurrent reader, before the call that removed
     /// the value returns; otherwise when the last reader that could see it is released. Costs
-    /// a process-wide barrier per removing write once several threads use the map.
+    /// a process-wide barrier per removing write once several threads use the map, or, while
+    /// such writes come more than about a thousand a second, a full fence on every read and
+    /// write instead (fenced mode: see the crate documentation).
     #[default]
     Eager,
     /// Collect removed values and drop them in batches of (at least) this many, with one

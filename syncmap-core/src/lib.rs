@@ -74,6 +74,15 @@
 //! [`membarrier2`](https://docs.rs/membarrier2) crate) and then looks at every reader's slot. A
 //! map that only one thread has ever used skips the barrier.
 //!
+//! **Fenced mode.** A system call per write is the right price while writes are rare, not
+//! while they come by the thousand. When two of a map's barriers come less than a millisecond
+//! apart, the writer raises a flag before its barrier; from then on readers enter with a full
+//! fence (one locked instruction) and writers need only a fence of their own before they look at
+//! the readers' slots, no system call. Every reader, each 4,096 fenced entries, looks at whether
+//! anything was retired meanwhile, and when nothing was it switches the map back to plain-store
+//! reads. Drops are exactly as prompt in both modes; [`Stats::fenced_readers`] says which mode a
+//! map is in (`reclaim/mode.rs` has the protocol and why it is safe).
+//!
 //! **When things are dropped.** With no concurrent reader, a value removed, replaced or cleared
 //! is dropped before the call that removed it returns (if that call handed you an `Arc` to it,
 //! when the last such `Arc` goes). If readers are inside the map at that moment (an operation in
@@ -82,10 +91,11 @@
 //! last reader out drops it. Keys (and their entries) likewise, once no table holds them. A
 //! `Drop` of your own may therefore run on another thread, inside that reader's release.
 //!
-//! **What it costs.** A read is a plain-store guard plus the probe. A write that removes or
-//! replaces a value costs a system call once a second thread has used the map (about 2 µs on an
-//! idle machine; writers that need one at the same time share it);
-//! writes that only add keys pay nothing extra. Holding a `Ref` or a session for long delays
+//! **What it costs.** A read is a plain-store guard plus the probe (plus a full fence while the
+//! map is in fenced mode). A write that removes or replaces a value costs a system call once a
+//! second thread has used the map (about 2 µs on an idle machine; writers that need one at the
+//! same time share it) while such writes are rare, and a full fence and a look at every reader's
+//! slot while they are frequent; writes that only add keys pay nothing extra. Holding a `Ref` or a session for long delays
 //! every drop in that map. For write-heavy maps whose values need no prompt `Drop`,
 //! [`Reclaim::Batched`] pays one barrier per batch instead, and [`SyncMap::flush`] drops a
 //! batch on demand. Figures: `BENCHMARKS.md`.
@@ -198,7 +208,9 @@
 //! - Deleted keys stay in the read map, as deleted entries, until the next rebuild drops them.
 //! - Every value is a separate allocation (its `Arc`), and every key an entry allocation.
 //! - A write that removes or replaces a value in a map that several threads use costs a
-//!   process-wide barrier (a system call); that is the price of reads that write nothing.
+//!   process-wide barrier (a system call) while such writes are rare; that is the price of reads
+//!   that write nothing. While they are frequent (fenced mode), every read pays a full fence
+//!   instead, which is still less than any lock.
 //! - A `Ref`, pinned session or iterator held for long (or leaked with `mem::forget`) keeps
 //!   everything removed from that map afterwards alive until it is released.
 //! - Like Go's map, it is not a snapshot-consistent container: there is no atomic multi-key

@@ -1,7 +1,7 @@
 //! An entry's value slot: one atomic pointer, exactly like Go's `entry.p`.
 //!
-//! The null pointer is *deleted* (Go's `nil`), the address of a private static is *expunged*
-//! (Go's `expunged` sentinel), and any other pointer is a live value: the data pointer of an
+//! The null pointer is *deleted* (Go's `nil`), address 1 is *expunged* (Go's `expunged`
+//! sentinel), and any other pointer is a live value: the data pointer of an
 //! [`Arc`] whose one strong count the slot owns. No state change allocates, and reading a live
 //! value is one acquire load and no write.
 //!
@@ -15,13 +15,19 @@ use crate::reclaim::Guard;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 
-/// The `expunged` sentinel. Its address is never dereferenced, and being a static it can never
-/// equal the address of a heap allocation.
-static EXPUNGED: u64 = 0;
-
+/// The `expunged` sentinel: address 1, never dereferenced. A live value's pointer is the data
+/// pointer of an `Arc`, inside an allocation aligned for the `Arc`'s atomic counts (so to at
+/// least 2), hence never odd; and unlike the address of a static, comparing against a constant
+/// costs no load.
 #[inline]
 fn expunged<V>() -> *mut V {
-    ptr::addr_of!(EXPUNGED).cast::<V>().cast_mut()
+    ptr::without_provenance_mut(1)
+}
+
+/// Whether `raw` is deleted (null) or expunged: one compare.
+#[inline]
+fn is_empty<V>(raw: *mut V) -> bool {
+    raw.addr() <= 1
 }
 
 /// A slot state with ownership: what is stored into a slot, or taken out of one.
@@ -83,7 +89,7 @@ impl<'g, V> Loaded<'g, V> {
     /// The live value, valid for the guard's lifetime.
     #[inline]
     pub(crate) fn value(self) -> Option<Val<'g, V>> {
-        if self.raw.is_null() || self.raw == expunged() {
+        if is_empty(self.raw) {
             None
         } else {
             Some(Val {

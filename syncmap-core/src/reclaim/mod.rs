@@ -17,7 +17,9 @@
 //! [`membarrier2`](https://docs.rs/membarrier2) crate: it runs a full fence on every CPU running
 //! a thread of the process; writers that need one at the same time share it, `barrier.rs`) and
 //! then scans the slots, waiting a moment for readers seen inside with an older epoch. This is
-//! the design of liburcu's membarrier flavour. In batched mode ([`Reclaim::Batched`]) retired
+//! the design of liburcu's membarrier flavour. While a map is written often it runs in *fenced
+//! mode* (`mode.rs`): readers add a full fence to their entry and writers replace the heavy
+//! barrier by a full fence of their own. In batched mode ([`Reclaim::Batched`]) retired
 //! values wait, unfenced, until a batch is full or [`SyncMap::flush`] fences them all with one
 //! barrier. The invariants, each kept by the code below that names it:
 //!
@@ -26,7 +28,9 @@
 //!
 //! 1. **Visible readers.** After a writer's heavy barrier, every reader is in one of two states:
 //!    its slot store is visible to the writer's scan, or it has not yet loaded anything, so its
-//!    loads will see the unlink. (The barrier pairs with the reader's light barrier.)
+//!    loads will see the unlink. (The barrier pairs with the reader's light barrier.) In fenced
+//!    mode a writer's full fence gives the same two states for every reader that entered with
+//!    a full fence, and the switch to that mode makes sure no other reader is left unseen.
 //! 2. **Epochs.** A writer takes a fresh epoch `r` *after* unlinking. A reader that entered with
 //!    epoch `e >= r` read the epoch after the unlink (acquire/release on the epoch counter), so it
 //!    cannot reach what was unlinked. Garbage retired at `r` is therefore blocked only by slots
@@ -45,7 +49,7 @@
 //!
 //! The files: this one (the protocol: domains, guards, operations, retiring and reclaiming),
 //! `slots.rs` (each thread's slot in each domain, and thread indices), `barrier.rs` (the shared
-//! heavy barrier) and `unwind.rs` (how a
+//! heavy barrier), `mode.rs` (fenced mode and its switches) and `unwind.rs` (how a
 //! panicking `Drop` during reclamation is raised once the operation is complete). How the
 //! barriers are modelled under loom and miri is in `primitive.rs`; the loom models of this
 //! protocol are `tests/loom_reclaim.rs`.
