@@ -82,10 +82,8 @@ impl<S: Hasher> BenchMap for Ours<S> {
     }
     #[inline]
     fn load_or_store(&self, k: u64, v: u64) -> (u64, bool) {
-        match self.0.try_insert(k, v) {
-            Ok(v) => (*v, false),
-            Err(e) => (*e.existing, true),
-        }
+        let (value, loaded) = self.0.get_or_insert_full(k, v);
+        (*value, loaded)
     }
     #[inline]
     fn load_and_delete(&self, k: u64) -> Option<u64> {

@@ -81,6 +81,34 @@ where
         }
     }
 
+    /// Go's `LoadOrStore` in full: the value of `key` (inserting `value` first if it has none)
+    /// and whether it was already there (Go's `loaded`). When it was, `value` and `key` are
+    /// dropped before this returns.
+    ///
+    /// Unlike [`try_insert`](Self::try_insert), whose error hands back an owned `Arc` of the
+    /// value already present (so that it can travel as a `'static` error), this returns a
+    /// [`Ref`] either way: no reference count is touched, so threads that keep finding the same
+    /// key do not contend on it.
+    ///
+    /// ```
+    /// use syncmap_core::SyncMap;
+    /// let map = SyncMap::new();
+    /// let (value, loaded) = map.get_or_insert_full("k", 1);
+    /// assert_eq!((*value, loaded), (1, false));
+    /// let (value, loaded) = map.get_or_insert_full("k", 2);
+    /// assert_eq!((*value, loaded), (1, true));
+    /// ```
+    #[doc(alias = "LoadOrStore")]
+    pub fn get_or_insert_full(&self, key: K, value: V) -> (Ref<'_, V>, bool) {
+        match self.load_or_store(key, value) {
+            Ok(inserted) => (inserted, false),
+            Err((existing, value, key)) => {
+                drop((value, key)); // before the return value: see the module docs
+                (existing, true)
+            }
+        }
+    }
+
     /// Returns the value of `key`, building it with `f` and inserting it first if the key has
     /// none.
     ///

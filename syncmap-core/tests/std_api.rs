@@ -242,6 +242,49 @@ fn borrowed_key_insert_paths_make_no_key_on_a_hit() {
     assert_eq!(made(), before + 1, "a failed build makes no key");
 }
 
+/// Go's `LoadOrStore` in full: the value and `loaded`, for a new key, a key in the read map, a
+/// key only in the dirty map and a deleted key; a refused value is dropped before the call
+/// returns, and the returned `Ref` shares the stored value without taking a count of its own.
+#[test]
+fn get_or_insert_full_reports_loaded_and_drops_the_refused_value() {
+    let live = Arc::new(AtomicIsize::new(0));
+    let map = SyncMap::builder().shards(1).build();
+    let (first, loaded) = map.get_or_insert_full(1, Counted::new(&live));
+    assert!(!loaded);
+    let stored: *const Counted = &*first;
+    drop(first);
+    assert_eq!(live.load(Ordering::SeqCst), 1);
+    // Key 1 only in the dirty map.
+    let (again, loaded) = map.get_or_insert_full(1, Counted::new(&live));
+    assert!(loaded);
+    assert!(std::ptr::eq(&*again, stored), "not the stored value");
+    assert_eq!(
+        live.load(Ordering::SeqCst),
+        1,
+        "the refused value was not dropped"
+    );
+    drop(again);
+    // Key 1 in the read map, with no extra count on its Arc.
+    assert!(map.get(&1).is_some());
+    let (hit, loaded) = map.get_or_insert_full(1, Counted::new(&live));
+    assert!(loaded && std::ptr::eq(&*hit, stored));
+    drop(hit);
+    let taken = map.remove(&1).expect("key 1 is present");
+    assert_eq!(
+        Arc::strong_count(&taken),
+        1,
+        "a Ref took a count of its own"
+    );
+    drop(taken);
+    assert_eq!(live.load(Ordering::SeqCst), 0);
+    // A deleted key takes the offered value.
+    let (new, loaded) = map.get_or_insert_full(1, Counted::new(&live));
+    assert!(!loaded);
+    drop(new);
+    drop(map);
+    assert_eq!(live.load(Ordering::SeqCst), 0);
+}
+
 #[test]
 fn get_or_try_insert_with_inserts_only_on_success() {
     let map: SyncMap<u32, u32> = SyncMap::new();
