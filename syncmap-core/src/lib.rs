@@ -175,6 +175,12 @@
 //!   is promoted after 64 locked reads instead of one per key, while a workload that inserts a
 //!   new key after every promotion still copies O(1) entries per operation. Each departure and
 //!   its figure: [`Promotion::Amortized`]; the measurements: `BENCHMARKS.md`.
+//! - A removal that leaves its shard's read map mostly deleted entries (at least 64 entries, at
+//!   most a quarter with a value) compacts the shard: under the lock it rebuilds the dirty map
+//!   (expunging the deleted entries) and promotes it at once, as Go would after the next new
+//!   key and enough misses. Without it a shard that gets no new key after a mass delete would
+//!   keep its deleted keys: with 8 shards, 51 MB after deleting 1M keys and adding one, now
+//!   19 KB. Each compaction copies at most a third as many entries as it drops.
 //! - Bulk loads (`collect`, `extend`, `From<HashMap>`, `clone`, deserializing) end with one
 //!   promotion, so every key they added is read lock-free at once. Go has no bulk load: its keys
 //!   sit in the dirty map until as many misses as there are keys have promoted them.
@@ -205,7 +211,9 @@
 //!   and its length counter), so an empty map takes about 7 KiB with the default 8 shards and a
 //!   10-key registry about 8.5 KiB (a std `HashMap` of 10 such keys: 0.7 KiB); many small maps
 //!   may want [`Builder::shards`]`(1)` (1.8 KiB empty).
-//! - Deleted keys stay in the read map, as deleted entries, until the next rebuild drops them.
+//! - Deleted keys stay in the read map, as deleted entries, until the next rebuild drops them
+//!   (the next new key's in their shard, or the compaction of a shard that is mostly deleted
+//!   entries): up to 63 deleted keys a shard may stay until then.
 //! - Every value is a separate allocation (its `Arc`), and every key an entry allocation.
 //! - A write that removes or replaces a value in a map that several threads use costs a
 //!   process-wide barrier (a system call) while such writes are rare; that is the price of reads

@@ -150,9 +150,44 @@ pub(crate) fn miss_locked<K, V>(
     }
 }
 
+/// A shard's read map is compacted once it holds at least this many entries (under loom, few
+/// enough for a model) ...
+const COMPACT_MIN: usize = if cfg!(loom) { 4 } else { 64 };
+
+/// ... and at most a quarter of them have a value: the rest are deleted or expunged entries,
+/// which only a rebuild drops. Checked without the lock (a hint) and again under it.
+#[inline]
+pub(crate) fn mostly_deleted<K, V>(read: &ReadOnly<K, V>) -> bool {
+    let entries = read.table.len();
+    entries >= COMPACT_MIN && read.len().saturating_mul(4) <= entries && !read.amended()
+}
+
+/// Drops a shard's deleted entries when nothing else would (a departure from Go). In Go, deleted
+/// entries leave the read map at the rebuild that the next new key starts, once a promotion
+/// publishes it; with shards, a shard that gets no new key after a mass delete would keep them
+/// (a map sharded 8 ways kept 51 MB after its 1M keys were deleted and one was added). So a
+/// removal that leaves the shard's read map mostly deleted ([`mostly_deleted`]) runs Go's two
+/// steps itself, under the lock: `dirtyLocked` (a dirty map of the entries with a value,
+/// expunging the deleted ones) and the promotion of that dirty map. The read map is not amended
+/// and there is no dirty map, so the promoted table holds exactly the entries the read map had
+/// minus the expunged ones: every key keeps its value, and a writer that saw an entry expunged
+/// takes the lock, as after any rebuild. Each compaction copies at most a third as many entries
+/// as it drops, so its cost is amortized over the removals that made them.
+pub(crate) fn compact_locked<K, V>(
+    cell: &ReadCell<K, V>,
+    dirty: &mut Dirty<K, V>,
+    op: &Op<'_, Garbage<K, V>>,
+) {
+    if dirty.table.is_some() {
+        return; // a rebuild is under way; the promotion that ends it drops them
+    }
+    dirty.rebuild_locked(op.guard(), cell.load(op.guard()), 0);
+    promote_locked(cell, dirty, op);
+}
+
 /// Publishes the dirty map as the read map and retires the old one. The caller holds the lock,
-/// and the current read map is amended (so a dirty map exists and holds every entry worth
-/// keeping).
+/// and the current read map is amended or was just rebuilt into the dirty map (so a dirty map
+/// exists and holds every entry worth keeping).
 pub(crate) fn promote_locked<K, V>(
     cell: &ReadCell<K, V>,
     dirty: &mut Dirty<K, V>,

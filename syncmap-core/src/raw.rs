@@ -14,7 +14,7 @@ use crate::dirty::{Dirty, Garbage};
 use crate::entry::{Entry, LoadOrStore};
 use crate::map::SyncMap;
 use crate::primitive::Arc;
-use crate::promote::{miss_locked, promote_locked};
+use crate::promote::{compact_locked, miss_locked, mostly_deleted, promote_locked};
 use crate::read::ReadOnly;
 use crate::reclaim::{Guard, Op};
 use crate::shard::Shard;
@@ -291,9 +291,29 @@ where
         let (entry, read) = self.find(op, hash, key, Slow::Load, Slow::Delete)?;
         let removed = entry.delete(op.guard());
         if removed.is_some() {
-            read.add_len(-1);
+            self.note_removed(op, hash, read);
         }
         Some((&entry.key, Self::hand_back(op, removed)?))
+    }
+
+    /// Counts a value removed from an entry found through `read` and, if that leaves the key's
+    /// shard mostly deleted entries, compacts the shard (see `promote::compact_locked`).
+    #[inline]
+    pub(crate) fn note_removed(&self, op: &MapOp<'_, K, V>, hash: u64, read: &ReadOnly<K, V>) {
+        read.add_len(-1);
+        if mostly_deleted(read) {
+            self.compact(op, self.shard(hash));
+        }
+    }
+
+    #[cold]
+    fn compact(&self, op: &MapOp<'_, K, V>, shard: &Shard<K, V>) {
+        self.locked(shard, op, |dirty| {
+            let read = shard.read.load(op.guard());
+            if mostly_deleted(read) {
+                compact_locked(&shard.read, dirty, op);
+            }
+        });
     }
 
     /// Go's `CompareAndSwap`. `V::eq` runs outside the lock (Go runs it under the lock).
@@ -335,7 +355,7 @@ where
         let (entry, read) = self.find(op, hash, key, Slow::Load, Slow::Load)?;
         let removed = entry.compare_and_delete(op.guard(), current);
         if removed.is_some() {
-            read.add_len(-1);
+            self.note_removed(op, hash, read);
         }
         Self::hand_back(op, removed)
     }

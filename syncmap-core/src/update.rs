@@ -212,7 +212,7 @@ where
                     return None;
                 }
                 if let Some(removed) = entry.delete_if_same(op.guard(), value.get()) {
-                    read.add_len(-1);
+                    self.note_removed(&op, hash, read);
                     return Self::hand_back(&op, Some(removed));
                 }
             }

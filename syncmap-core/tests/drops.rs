@@ -353,3 +353,38 @@ fn a_map_used_by_one_thread_drops_at_once_even_when_batched() {
     drop(map.insert(1, Val::new(2, &values)));
     assert_eq!(values.now(), 1);
 }
+
+/// A mass delete frees the deleted keys of every shard, not only of the shard a later new key
+/// lands in: a removal that leaves a shard's read map mostly deleted entries compacts it (a
+/// departure from Go, `promote::compact_locked`). Every key keeps its value meanwhile, and the
+/// map stays usable.
+#[test]
+fn a_mass_delete_drops_the_keys_of_every_shard() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map = promoted(4096, &keys, &values);
+    for k in 0..4096 {
+        assert_eq!(map.remove(&key(k, &keys)).map(|v| v.v), Some(k));
+        if k % 512 == 511 {
+            // The keys not yet removed are all still there.
+            assert!((k + 1..4096)
+                .step_by(97)
+                .all(|k| map.contains_key(&key(k, &keys))));
+        }
+    }
+    assert_eq!(values.now(), 0);
+    // A shard is compacted when three quarters of its read map are deleted entries and it holds
+    // at least 64, so fewer than 64 deleted entries are left in each.
+    let bound = 64 * map.shards();
+    assert!(
+        keys.now() < bound as isize,
+        "{} deleted keys still held ({} shards)",
+        keys.now(),
+        map.shards()
+    );
+    assert!(map.stats().read_len < bound);
+    assert!(map.stats().promotions > 1, "no compaction ran");
+    map.insert(key(7, &keys), Val::new(7, &values));
+    assert_eq!(map.get(&key(7, &keys)).map(|v| v.v), Some(7));
+    drop(map);
+    assert_eq!((keys.now(), values.now()), (0, 0));
+}

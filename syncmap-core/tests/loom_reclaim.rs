@@ -307,3 +307,47 @@ fn switching_off_racing_writer() {
         assert_eq!(live.load(Ordering::SeqCst), 0);
     });
 }
+
+/// Compaction (`promote::compact_locked`, a departure from Go): the removal that leaves a
+/// shard's read map mostly deleted rebuilds and promotes it under the lock, expunging the
+/// deleted entries and retiring the old read map, while a store revives one of those deleted
+/// keys and a reader reads a surviving one. Whichever comes first, every key ends with the value
+/// of its last write, the reader never sees its value dropped under it, and nothing leaks.
+#[test]
+fn compaction_racing_store_and_reader() {
+    model_bounded("compaction_racing_store_and_reader", Some(2), || {
+        let live = std::sync::Arc::new(AtomicIsize::new(0));
+        let mut map: Map = SyncMap::builder()
+            .shards(1)
+            .hasher(Default::default())
+            .build();
+        // Four entries in the read map (under loom a shard is compacted from four entries on).
+        map.extend((1..=4).map(|k| (k, Val::new(k, &live))));
+        let map = Arc::new(map);
+        assert!(map.remove(&1).is_some() && map.remove(&2).is_some());
+        let remover = {
+            let map = map.clone();
+            // Leaves one value in four entries: compacts, unless the store came first.
+            thread::spawn(move || map.remove(&3).map(|v| v.read()))
+        };
+        let storer = {
+            let (map, live) = (map.clone(), live.clone());
+            thread::spawn(move || map.insert(1, Val::new(10, &live)).is_none())
+        };
+        let seen = map.with(&4, Val::read);
+        assert_eq!(remover.join().unwrap(), Some(3));
+        assert!(storer.join().unwrap(), "key 1 had no value");
+        assert_eq!(seen, Some(4));
+        assert_eq!(map.with(&1, Val::read), Some(10));
+        assert_eq!(map.with(&4, Val::read), Some(4));
+        assert!(map.with(&2, Val::read).is_none() && map.with(&3, Val::read).is_none());
+        assert_eq!(map.len(), 2);
+        assert_eq!(
+            live.load(Ordering::SeqCst),
+            2,
+            "a removed value was not dropped"
+        );
+        drop(map);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+    });
+}
