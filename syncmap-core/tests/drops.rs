@@ -388,3 +388,72 @@ fn a_mass_delete_drops_the_keys_of_every_shard() {
     drop(map);
     assert_eq!((keys.now(), values.now()), (0, 0));
 }
+
+/// A key whose `Drop` panics if it is marked: a panic from user code during a compaction.
+/// Compared and hashed by `k` alone.
+#[derive(Debug)]
+struct Touchy {
+    k: u32,
+    panics: bool,
+    #[allow(dead_code)]
+    live: Token,
+}
+
+impl std::hash::Hash for Touchy {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.k.hash(state);
+    }
+}
+
+impl PartialEq for Touchy {
+    fn eq(&self, other: &Self) -> bool {
+        self.k == other.k
+    }
+}
+
+impl Eq for Touchy {}
+
+impl Drop for Touchy {
+    fn drop(&mut self) {
+        if self.panics && !std::thread::panicking() {
+            panic!("key {} refuses to drop", self.k);
+        }
+    }
+}
+
+/// A key `Drop` that panics while a compaction frees the deleted entries is raised from the
+/// removal that compacted, once that removal has taken effect; the other keys and every value
+/// are still dropped exactly once and the map stays usable.
+#[test]
+fn a_panicking_key_drop_during_a_compaction_is_raised_once_and_loses_nothing() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let touchy = |k: u32, panics: bool| {
+        keys.0.fetch_add(1, Ordering::SeqCst);
+        Touchy {
+            k,
+            panics,
+            live: Token(Arc::clone(&keys)),
+        }
+    };
+    let mut map = SyncMap::builder().shards(1).build();
+    map.extend((0..256).map(|k| (touchy(k, k == 100), Val::new(k, &values))));
+    let mut raised = Vec::new();
+    for k in 0..256 {
+        let probe = touchy(k, false);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.remove(&probe))) {
+            Ok(removed) => assert_eq!(removed.map(|v| v.v), Some(k)),
+            Err(_) => {
+                raised.push(k);
+                assert!(!map.contains_key(&probe), "the removal did not take effect");
+            }
+        }
+    }
+    // The compaction at 64 of 256 live (the 192nd removal) frees key 100's entry.
+    assert_eq!(raised, [191]);
+    assert_eq!((map.len(), values.now()), (0, 0));
+    assert!(keys.now() < 64, "{} keys still held", keys.now());
+    map.insert(touchy(1, false), Val::new(1, &values));
+    assert_eq!(map.get(&touchy(1, false)).map(|v| v.v), Some(1));
+    drop(map);
+    assert_eq!((keys.now(), values.now()), (0, 0));
+}
