@@ -95,8 +95,8 @@
 //! map is in fenced mode). A write that removes or replaces a value costs a system call once a
 //! second thread has used the map (about 2 µs on an idle machine; writers that need one at the
 //! same time share it) while such writes are rare, and a full fence and a look at every reader's
-//! slot while they are frequent; writes that only add keys pay nothing extra. Holding a `Ref` or a session for long delays
-//! every drop in that map. For write-heavy maps whose values need no prompt `Drop`,
+//! slot while they are frequent; writes that only add keys pay nothing extra. Holding a `Ref`
+//! or a session for long delays every drop in that map. For write-heavy maps whose values need no prompt `Drop`,
 //! [`Reclaim::Batched`] pays one barrier per batch instead, and [`SyncMap::flush`] drops a
 //! batch on demand. Figures: `BENCHMARKS.md`.
 //!
@@ -175,12 +175,14 @@
 //!   is promoted after 64 locked reads instead of one per key, while a workload that inserts a
 //!   new key after every promotion still copies O(1) entries per operation. Each departure and
 //!   its figure: [`Promotion::Amortized`]; the measurements: `BENCHMARKS.md`.
-//! - A removal that leaves its shard's read map mostly deleted entries (at least 64 entries, at
-//!   most a quarter with a value) compacts the shard: under the lock it rebuilds the dirty map
-//!   (expunging the deleted entries) and promotes it at once, as Go would after the next new
-//!   key and enough misses. Without it a shard that gets no new key after a mass delete would
-//!   keep its deleted keys: with 8 shards, 51 MB after deleting 1M keys and adding one, now
-//!   19 KB. Each compaction copies at most a third as many entries as it drops.
+//! - A `remove`, `remove_entry`, `compare_and_remove` or `remove_if` that leaves its shard's
+//!   read map mostly deleted entries (at least 64 entries, at most a quarter with a value)
+//!   compacts the shard: under the lock it rebuilds the dirty map (expunging the deleted
+//!   entries) and promotes it at once, as Go would after the next new key and enough misses.
+//!   Without it a shard that gets no new key after a mass delete would keep its deleted keys:
+//!   with 8 shards, 51 MB after deleting 1M keys and adding one, now 19 KB. Each compaction
+//!   copies at most a third as many entries as it drops. (`retain` does not compact: its
+//!   deleted entries wait for the next rebuild.)
 //! - Bulk loads (`collect`, `extend`, `From<HashMap>`, `clone`, deserializing) end with one
 //!   promotion, so every key they added is read lock-free at once. Go has no bulk load: its keys
 //!   sit in the dirty map until as many misses as there are keys have promoted them.

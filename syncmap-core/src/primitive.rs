@@ -17,7 +17,6 @@
 //! writer issues when it leaves its own guard stand in for the heavy barrier and hide its
 //! absence; the mutant below is only caught under this stricter model.)
 //!
-//!
 //! A full fence (`fence(SeqCst)`, used by readers and writers of a map in fenced mode, see
 //! `reclaim/mode.rs`) is modelled the same way, as an acquire-release read-modify-write of one
 //! location that every full fence shares: any two full fences are ordered one way or the other,
