@@ -59,7 +59,7 @@ pub struct Stats {
     /// Whether the map's readers currently enter with a full fence, so that writers need no
     /// heavy barrier: the map switches to this *fenced mode* while it is written more than about
     /// a thousand times a second, and back once its readers see writes stop (see the crate
-    /// documentation, "Reclamation"). Map-wide, like `retired_pending`.
+    /// documentation, "Memory reclamation"). Map-wide, like `retired_pending`.
     pub fenced_readers: bool,
 }
 
