@@ -32,7 +32,7 @@
 
 use crate::primitive::Arc;
 use crate::reclaim::Guard;
-use crate::slot::{Owned, Val, ValueSlot};
+use crate::slot::{Loaded, Owned, Val, ValueSlot};
 
 /// The observable state of an entry's slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -224,29 +224,30 @@ impl<K, V> Entry<K, V> {
         }
     }
 
-    /// Go's `tryCompareAndSwap`: fails if the entry has no value or its value `!= old`.
-    /// `old` is compared with `PartialEq`; the map's lock is never held here.
-    pub(crate) fn compare_and_swap(
-        &self,
-        guard: &Guard<'_>,
-        old: &V,
-        new: Arc<V>,
-    ) -> Result<Arc<V>, Arc<V>>
+    /// Go's `tryCompareAndSwap`: fails if the entry has no value or its value `!= old`, handing
+    /// `new` back. `old` is compared with `PartialEq`; the map's lock is never held here. `new`
+    /// is put in its `Arc` only once a comparison has matched, so a failed compare allocates
+    /// nothing.
+    #[inline]
+    pub(crate) fn compare_and_swap(&self, guard: &Guard<'_>, old: &V, new: V) -> Result<Arc<V>, V>
     where
         V: PartialEq,
     {
+        let matches = |current: Loaded<'_, V>| current.value().is_some_and(|v| *v.get() == *old);
         let mut current = self.slot.load(guard);
-        let mut new = Owned::Value(new);
+        if !matches(current) {
+            return Err(new);
+        }
+        let mut new = Owned::Value(Arc::new(new));
         loop {
-            match current.value() {
-                Some(v) if *v.get() == *old => {}
-                _ => return Err(offered_value(new)),
-            }
             match self.slot.compare_exchange(current, new) {
                 Ok((previous, _)) => {
                     return Ok(previous.into_value().expect("compared a live value"))
                 }
                 Err((offered, observed)) => (new, current) = (offered, observed),
+            }
+            if !matches(current) {
+                return Err(unwrap_unpublished(offered_value(new)));
             }
         }
     }

@@ -452,9 +452,7 @@ where
         V: PartialEq,
     {
         let hash = self.hash(key);
-        crate::reclaim::finish(|| {
-            self.compare_and_swap_in(&self.domain.begin(), hash, key, current, new)
-        })
+        crate::reclaim::finish(|| self.compare_and_swap_in(hash, key, current, new))
     }
 
     /// Removes `key` if its value equals `current` (Go's `CompareAndDelete`), returning the

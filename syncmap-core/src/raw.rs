@@ -317,7 +317,38 @@ where
     }
 
     /// Go's `CompareAndSwap`. `V::eq` runs outside the lock (Go runs it under the lock).
+    ///
+    /// The lock-free part runs under a bare guard, adopted by an operation only once a value
+    /// has been swapped out: an absent key or a failed comparison costs what a `get` costs.
     pub(crate) fn compare_and_swap_in<Q>(
+        &self,
+        hash: u64,
+        key: &Q,
+        current: &V,
+        new: V,
+    ) -> Result<Arc<V>, V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+        V: PartialEq,
+    {
+        let guard = self.domain.enter();
+        let previous = match self.probe_read(&guard, hash, key, Slow::Compare) {
+            Probe::Read(entry, _) => entry.compare_and_swap(&guard, current, new)?,
+            Probe::Absent => return Err(new),
+            Probe::Dirty => {
+                drop(guard);
+                return self.compare_and_swap_locked(&self.domain.begin(), hash, key, current, new);
+            }
+        };
+        let op = self.domain.adopt(guard);
+        Ok(Self::hand_back(&op, Some(previous)).expect("a value"))
+    }
+
+    /// [`compare_and_swap_in`](Self::compare_and_swap_in) for a key only the dirty map can
+    /// answer for (the read map is looked at again, under the lock).
+    #[cold]
+    fn compare_and_swap_locked<Q>(
         &self,
         op: &MapOp<'_, K, V>,
         hash: u64,
@@ -333,10 +364,8 @@ where
         let Some((entry, _)) = self.find(op, hash, key, Slow::Compare, Slow::Compare) else {
             return Err(new);
         };
-        match entry.compare_and_swap(op.guard(), current, Arc::new(new)) {
-            Ok(previous) => Ok(Self::hand_back(op, Some(previous)).expect("a value")),
-            Err(new) => Err(crate::entry::unwrap_unpublished(new)),
-        }
+        let previous = entry.compare_and_swap(op.guard(), current, new)?;
+        Ok(Self::hand_back(op, Some(previous)).expect("a value"))
     }
 
     /// Go's `CompareAndDelete`.

@@ -201,12 +201,26 @@ impl<G> Domain<G> {
     /// Starts an operation: a guard plus the garbage it will unlink.
     #[inline(always)]
     pub(crate) fn begin(&self) -> Op<'_, G> {
+        self.adopt(self.enter())
+    }
+
+    /// Starts an operation on a guard of this domain already held, for a path that looks
+    /// lock-free first and unlinks something only afterwards: what the guard protected stays
+    /// protected, and what the operation retires is handled exactly as if it had begun with
+    /// the guard (the epoch of retirement is taken when it ends, after every unlink).
+    #[inline(always)]
+    pub(crate) fn adopt<'a>(&'a self, guard: Guard<'a>) -> Op<'a, G> {
+        debug_assert!(ptr::eq(
+            guard.core.as_ptr(),
+            ptr::from_ref(self).cast::<Core>()
+        ));
         Op {
-            guard: ManuallyDrop::new(self.enter()),
+            guard: ManuallyDrop::new(guard),
             domain: self,
             unlinked: Cell::new(false),
             large: Cell::new(false),
-            garbage: ManuallyDrop::new(Cell::new(Bag::new())),
+            first: ManuallyDrop::new(Cell::new(None)),
+            rest: ManuallyDrop::new(Cell::new(Vec::new())),
         }
     }
 
@@ -222,7 +236,7 @@ impl<G> Domain<G> {
         let alone = !self.core.shared.load(Ordering::Relaxed)
             && self.core.owner.load(Ordering::Relaxed) == index + 1;
         if alone && !nested {
-            free(garbage);
+            garbage.free();
             return;
         }
         // Invariant 2: the epoch is taken after every unlink of this operation.
@@ -252,7 +266,7 @@ impl<G> Domain<G> {
             if self.core.min_active() >= retired_at {
                 // No user code (a `Drop`) runs while this writer relies on fenced mode.
                 drop(fenced);
-                free(garbage);
+                garbage.free();
                 return;
             }
             spin_loop();
@@ -412,14 +426,16 @@ impl Drop for Guard<'_> {
 pub(crate) struct Op<'a, G> {
     guard: ManuallyDrop<Guard<'a>>,
     domain: &'a Domain<G>,
-    /// Whether `garbage` holds anything: a one-byte flag, so the common end of an operation
-    /// never moves the (wide) bag; reading the bag back right after building it would stall on
-    /// store forwarding.
+    /// Whether anything was retired: a one-byte flag, so the common end of an operation never
+    /// reads the (wide) garbage back; reading it right after building it would stall on store
+    /// forwarding.
     unlinked: Cell<bool>,
     /// Whether something retired is too large to wait for a batch.
     large: Cell<bool>,
-    /// Dropped (retired) only if `unlinked`; otherwise it is empty and owns nothing.
-    garbage: ManuallyDrop<Cell<Bag<G>>>,
+    /// The first item retired (usually the only one), kept inline; the others in `rest`. Both
+    /// are taken (retired) only if `unlinked`; otherwise they are empty and own nothing.
+    first: ManuallyDrop<Cell<Option<G>>>,
+    rest: ManuallyDrop<Cell<Vec<G>>>,
 }
 
 impl<'a, G> Op<'a, G> {
@@ -433,10 +449,20 @@ impl<'a, G> Op<'a, G> {
     /// Takes `&self`, so references loaded under the operation's guard stay usable.
     #[inline]
     pub(crate) fn retire(&self, garbage: G) {
-        let mut bag = self.garbage.take();
-        bag.push(garbage);
-        self.garbage.set(bag);
-        self.unlinked.set(true);
+        if self.unlinked.replace(true) {
+            self.retire_more(garbage);
+        } else {
+            // The first item: `first` is still `None`, which owns nothing to drop.
+            mem::forget(self.first.replace(Some(garbage)));
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn retire_more(&self, garbage: G) {
+        let mut rest = self.rest.take();
+        rest.push(garbage);
+        self.rest.set(rest);
     }
 
     /// Like [`retire`](Self::retire), for something large (a whole table): never left waiting
@@ -469,8 +495,11 @@ impl<G> Drop for Op<'_, G> {
         // SAFETY: taken exactly once, here; the field is not used afterwards.
         let guard = unsafe { ManuallyDrop::take(&mut self.guard) };
         if self.unlinked.get() {
-            self.domain
-                .retire(guard, self.garbage.take(), self.large.get());
+            let garbage = Bag {
+                first: self.first.take(),
+                rest: self.rest.take(),
+            };
+            self.domain.retire(guard, garbage, self.large.get());
         } else {
             drop(guard);
         }
@@ -483,25 +512,12 @@ struct Bag<G> {
     rest: Vec<G>,
 }
 
-impl<G> Default for Bag<G> {
-    fn default() -> Self {
-        Bag::new()
-    }
-}
-
 impl<G> Bag<G> {
-    const fn new() -> Self {
-        Bag {
-            first: None,
-            rest: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, g: G) {
-        if self.first.is_none() {
-            self.first = Some(g);
-        } else {
-            self.rest.push(g);
+    /// Drops every item (see [`free`]); the common bag of one item takes no iterator.
+    fn free(self) {
+        free(self.first);
+        if !self.rest.is_empty() {
+            free(self.rest);
         }
     }
 }

@@ -1,0 +1,69 @@
+//! A small binary for counting the instructions of one operation with callgrind:
+//!
+//! ```text
+//! cargo build --release -p syncmap-bench --example op_cost
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/op_cost cas_absent 0
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/op_cost cas_absent 100000
+//! ```
+//!
+//! The difference of the two totals, divided by the count, is the cost of one operation.
+//! Kinds: `get_hit`, `get_miss`, `pin_hit` (`get` through one `pin()`), `plain_hit` (`HashMap::get`),
+//! `cas_absent` (Go's CompareAndSwapNoExistingKey: a compare-and-swap of a key never stored,
+//! in an empty map), `cas_unequal` (Go's CompareAndSwapValueNotEqual: the key is present, its
+//! value differs), `cas_hit` (a `get`, then a compare-and-swap that succeeds), `insert_hit`
+//! (an `insert` replacing a value). The map holds 1,024 keys,
+//! read once so they are promoted, except for `cas_absent`, which runs on an empty map as Go's
+//! benchmark does. foldhash.
+
+use std::hint::black_box;
+use syncmap_core::SyncMap;
+
+type Fold = foldhash::fast::RandomState;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let kind = args.next().unwrap_or_else(|| "get_hit".into());
+    let count: u64 = args.next().map_or(1000, |n| n.parse().expect("a count"));
+    let map: SyncMap<u64, u64, Fold> = SyncMap::with_hasher(Fold::default());
+    let plain: std::collections::HashMap<u64, u64, Fold> = (0..1024).map(|i| (i, i)).collect();
+    if kind != "cas_absent" {
+        for i in 0..1024 {
+            map.insert(i, i);
+        }
+        for i in 0..2048 {
+            black_box(map.get(&(i % 1024)).map(|v| *v));
+        }
+    }
+    let sum = match kind.as_str() {
+        "get_hit" => run(count, |i| map.get(&(i % 1024)).map_or(0, |v| *v)),
+        "get_miss" => run(count, |i| map.get(&(i % 1024 + 1024)).map_or(0, |v| *v)),
+        "pin_hit" => {
+            let pin = map.pin();
+            run(count, |i| pin.get(&(i % 1024)).map_or(0, |v| *v))
+        }
+        "plain_hit" => run(count, |i| plain.get(&(i % 1024)).map_or(0, |v| *v)),
+        "cas_absent" => run(count, |key| {
+            u64::from(map.compare_and_swap(&key, &0, 0).is_ok())
+        }),
+        "cas_unequal" => run(count, |i| {
+            u64::from(map.compare_and_swap(&(i % 1024), &u64::MAX, 0).is_ok())
+        }),
+        "insert_hit" => run(count, |i| map.insert(i % 1024, i).map_or(0, |v| *v)),
+        "cas_hit" => run(count, |i| {
+            let key = i % 1024;
+            let current = *map.get(&key).expect("present");
+            u64::from(map.compare_and_swap(&key, &current, current + 1).is_ok())
+        }),
+        other => panic!("unknown kind {other}"),
+    };
+    println!("{}", black_box(sum));
+}
+
+/// Runs `op` on 0, 1, …, `count - 1` and sums its results.
+fn run(count: u64, mut op: impl FnMut(u64) -> u64) -> u64 {
+    let mut sum = 0_u64;
+    for i in 0..count {
+        sum = sum.wrapping_add(op(black_box(i)));
+    }
+    sum
+}
