@@ -175,14 +175,14 @@
 //!   is promoted after 64 locked reads instead of one per key, while a workload that inserts a
 //!   new key after every promotion still copies O(1) entries per operation. Each departure and
 //!   its figure: [`Promotion::Amortized`]; the measurements: `BENCHMARKS.md`.
-//! - A `remove`, `remove_entry`, `compare_and_remove` or `remove_if` that leaves its shard's
-//!   read map mostly deleted entries (at least 64 entries, at most a quarter with a value)
+//! - A `remove`, `remove_entry`, `compare_and_remove`, `remove_if` or `retain` that leaves a
+//!   shard's read map mostly deleted entries (at least 64 entries, at most a quarter with a value)
 //!   compacts the shard: under the lock it rebuilds the dirty map (expunging the deleted
 //!   entries) and promotes it at once, as Go would after the next new key and enough misses.
 //!   Without it a shard that gets no new key after a mass delete would keep its deleted keys:
 //!   with 8 shards, 51 MB after deleting 1M keys and adding one, now 19 KB. Each compaction
-//!   copies at most a third as many entries as it drops. (`retain` does not compact: its
-//!   deleted entries wait for the next rebuild.)
+//!   copies at most a third as many entries as it drops. (`retain` checks every shard once,
+//!   after its walk.)
 //! - Bulk loads (`collect`, `extend`, `From<HashMap>`, `clone`, deserializing) end with one
 //!   promotion, so every key they added is read lock-free at once. Go has no bulk load: its keys
 //!   sit in the dirty map until as many misses as there are keys have promoted them.

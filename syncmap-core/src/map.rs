@@ -527,16 +527,21 @@ where
     pub fn retain(&self, mut f: impl FnMut(&K, &V) -> bool) {
         crate::reclaim::finish(|| {
             let op = self.domain.begin();
+            let mut removed_any = false;
             let _ = Cursor::new(self, &op).walk(self, &op, |(entry, value, read)| {
                 if !f(&entry.key, value.get()) {
                     let removed = entry.delete_if_same(op.guard(), value.get());
                     if removed.is_some() {
                         read.add_len(-1);
+                        removed_any = true;
                     }
                     drop(Self::hand_back(&op, removed));
                 }
                 ControlFlow::<()>::Continue(())
             });
+            if removed_any {
+                self.compact_mostly_deleted(&op);
+            }
         })
     }
 

@@ -306,6 +306,16 @@ where
         }
     }
 
+    /// After a walk that removed values (`retain`): compacts every shard it left mostly
+    /// deleted, as a removal does (after the walk, so no cursor sees a read map replaced).
+    pub(crate) fn compact_mostly_deleted(&self, op: &MapOp<'_, K, V>) {
+        for shard in &*self.shards {
+            if mostly_deleted(shard.read.load(op.guard())) {
+                self.compact(op, shard);
+            }
+        }
+    }
+
     #[cold]
     fn compact(&self, op: &MapOp<'_, K, V>, shard: &Shard<K, V>) {
         self.locked(shard, op, |dirty| {

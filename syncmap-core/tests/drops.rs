@@ -389,6 +389,27 @@ fn a_mass_delete_drops_the_keys_of_every_shard() {
     assert_eq!((keys.now(), values.now()), (0, 0));
 }
 
+/// `retain` compacts too: a `retain` that keeps one key in 4,096 leaves every shard's read map
+/// with fewer than 64 deleted entries, its removed keys dropped before it returns.
+#[test]
+fn a_retain_that_removes_most_keys_drops_them() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map = promoted(4096, &keys, &values);
+    map.retain(|k, _| k.k % 1024 == 0);
+    assert_eq!(map.len(), 4);
+    assert_eq!(values.now(), 4);
+    let bound = 64 * map.shards();
+    assert!(
+        keys.now() < bound as isize,
+        "{} keys still held ({} shards)",
+        keys.now(),
+        map.shards()
+    );
+    assert!((0..4096).all(|k| map.contains_key(&key(k, &keys)) == (k % 1024 == 0)));
+    drop(map);
+    assert_eq!((keys.now(), values.now()), (0, 0));
+}
+
 /// A key whose `Drop` panics if it is marked: a panic from user code during a compaction.
 /// Compared and hashed by `k` alone.
 #[derive(Debug)]
