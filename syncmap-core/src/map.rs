@@ -433,7 +433,8 @@ where
     /// failure. An absent key never matches.
     ///
     /// Lock-free when the key is in the read map. `current` is compared with `V::eq`, which is
-    /// never called while the map's lock is held.
+    /// never called while the map's lock is held. `new` is moved into its `Arc` only once the
+    /// comparison matched: a failed call allocates nothing.
     ///
     /// ```
     /// use syncmap_core::SyncMap;
