@@ -7,13 +7,12 @@
 //! ```
 //!
 //! The difference of the two totals, divided by the count, is the cost of one operation.
-//! Kinds: `get_hit`, `get_miss`, `pin_hit` (`get` through one `pin()`), `plain_hit` (`HashMap::get`),
-//! `cas_absent` (Go's CompareAndSwapNoExistingKey: a compare-and-swap of a key never stored,
-//! in an empty map), `cas_unequal` (Go's CompareAndSwapValueNotEqual: the key is present, its
-//! value differs), `cas_hit` (a `get`, then a compare-and-swap that succeeds), `insert_hit`
-//! (an `insert` replacing a value). The map holds 1,024 keys,
-//! read once so they are promoted, except for `cas_absent`, which runs on an empty map as Go's
-//! benchmark does. foldhash.
+//! Kinds: `get_hit`, `get_miss`, `pin_hit` (`get` through one `pin()`), `plain_hit`
+//! (`HashMap::get`), `cas_absent` (Go's CompareAndSwapNoExistingKey: a compare-and-swap of a key
+//! never stored, in an empty map), `cas_unequal` (Go's CompareAndSwapValueNotEqual: the key is
+//! present, its value differs), `cas_hit` (a `get`, then a compare-and-swap that succeeds),
+//! `insert_hit` (an `insert` replacing a value). The map holds 1,024 keys, read once so they are
+//! promoted, except for `cas_absent`, which runs on an empty map as Go's benchmark does. foldhash.
 
 use std::hint::black_box;
 use syncmap_core::SyncMap;
