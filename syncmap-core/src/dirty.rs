@@ -5,16 +5,16 @@
 //! - **amended ⇔ dirty holds a key the read map lacks.** `amended` is set right after the first
 //!   new key goes into a fresh dirty map (see `SyncMap::insert_new_locked`).
 //! - **A dirty map, when it exists, holds every non-expunged entry of the read map, as the same
-//!   `Arc<Entry>`**, so promoting it is one pointer publish. [`Dirty::rebuild_locked`] keeps this
-//!   by copying all live and deleted read entries and expunging the deleted ones it leaves out;
-//!   from then on, every entry that gets a value again is either still in the dirty map or is
-//!   unexpunged and re-inserted under the lock.
+//!   entry (a `SharedEntry` handle to it)**, so promoting it is one pointer publish.
+//!   [`Dirty::rebuild_locked`] keeps this by copying all live and deleted read entries and
+//!   expunging the deleted ones it leaves out; from then on, every entry that gets a value again
+//!   is either still in the dirty map or is unexpunged and re-inserted under the lock.
 //! - **No user code runs under the lock that can call back into the map**, except the key's `Eq`
 //!   (lookups). Everything the lock holder unlinks (values, entries, whole tables) becomes
 //!   [`Garbage`], retired through the reclaimer after the lock is released, so a `Drop` impl may
 //!   use the map freely.
 
-use crate::entry::{Entry, EntryState};
+use crate::entry::{EntryState, SharedEntry};
 use crate::primitive::Arc;
 use crate::read::{ReadOnly, RetiredRead};
 use crate::reclaim::Guard;
@@ -88,12 +88,12 @@ impl<K, V> Dirty<K, V> {
     /// before a store to it: an expunged entry is revived (expunged → deleted) and put back into
     /// the dirty map, which an expunged entry guarantees exists; otherwise the dirty map, if any,
     /// already holds the entry.
-    pub(crate) fn relink_locked(&mut self, guard: &Guard<'_>, entry: &Arc<Entry<K, V>>) {
+    pub(crate) fn relink_locked(&mut self, guard: &Guard<'_>, entry: &SharedEntry<K, V>) {
         if entry.unexpunge_locked(guard) {
             self.table
                 .as_mut()
                 .expect("invariant: an expunged entry implies a dirty map")
-                .push_unique(Arc::clone(entry));
+                .push_unique(SharedEntry::clone(entry));
             self.inherited += 1;
         }
     }
@@ -121,7 +121,7 @@ impl<K, V> Dirty<K, V> {
             match entry.state(guard) {
                 EntryState::Expunged => {}
                 EntryState::Deleted if entry.try_expunge_locked(guard) => expunged += 1,
-                _ => kept.push(Arc::clone(entry)),
+                _ => kept.push(SharedEntry::clone(entry)),
             }
         }
         let kept_len = kept.len();
@@ -149,7 +149,7 @@ pub(crate) enum Garbage<K, V> {
     /// A value taken out of an entry's slot.
     Value(Arc<V>),
     /// An entry removed from the last table holding it.
-    Entry(Arc<Entry<K, V>>),
+    Entry(SharedEntry<K, V>),
     /// A replaced read snapshot.
     Read(RetiredRead<K, V>),
     /// A dirty table dropped by `clear` (boxed, to keep every operation's garbage slot small).

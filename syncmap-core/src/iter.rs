@@ -7,7 +7,7 @@
 //! visited twice, every key present for the whole walk is visited, and a walk that stops early
 //! never forces a promotion.
 
-use crate::entry::Entry;
+use crate::entry::{Entry, SharedEntry};
 use crate::map::SyncMap;
 use crate::primitive::Arc;
 use crate::raw::MapOp;
@@ -125,7 +125,7 @@ impl<'g, K, V> Cursor<'g, K, V> {
                 }
                 Some(walked) => {
                     for entry in self.entries.by_ref() {
-                        if walked.table.find(entry.hash, &entry.key).is_some() {
+                        if walked.table.find_key_of(entry).is_some() {
                             continue;
                         }
                         if let Some(value) = entry.load(guard) {
@@ -194,8 +194,7 @@ impl<'g, K, V> Cursor<'g, K, V> {
             }
             let (read, walked) = (self.read(), self.walked());
             for entry in self.entries.by_ref() {
-                let seen = walked
-                    .is_some_and(|walked| walked.table.find(entry.hash, &entry.key).is_some());
+                let seen = walked.is_some_and(|walked| walked.table.find_key_of(entry).is_some());
                 if seen {
                     continue;
                 }
@@ -392,12 +391,12 @@ pub struct IntoIter<K, V> {
     /// The shards' tables not yet started.
     tables: std::vec::IntoIter<Table<K, V>>,
     /// The entries of the table being taken apart.
-    entries: hashbrown::hash_table::IntoIter<Arc<Entry<K, V>>>,
+    entries: hashbrown::hash_table::IntoIter<SharedEntry<K, V>>,
 }
 
 impl<K, V> IntoIter<K, V> {
     /// The next entry of any table.
-    fn next_entry(&mut self) -> Option<Arc<Entry<K, V>>> {
+    fn next_entry(&mut self) -> Option<SharedEntry<K, V>> {
         loop {
             if let Some(entry) = self.entries.next() {
                 return Some(entry);
@@ -412,7 +411,7 @@ impl<K, V> Iterator for IntoIter<K, V> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while let Some(entry) = self.next_entry() {
-            let entry = Arc::try_unwrap(entry)
+            let entry = SharedEntry::try_unwrap(entry)
                 .unwrap_or_else(|_| unreachable!("a map taken apart holds each entry once"));
             if let (key, Some(value)) = entry.into_parts() {
                 return Some((key, value));

@@ -11,7 +11,7 @@
 //! operation counts what.
 
 use crate::dirty::{Dirty, Garbage};
-use crate::entry::{Entry, LoadOrStore};
+use crate::entry::{Entry, LoadOrStore, SharedEntry};
 use crate::map::SyncMap;
 use crate::primitive::Arc;
 use crate::promote::{compact_locked, miss_locked, mostly_deleted, promote_locked};
@@ -57,15 +57,15 @@ pub(crate) enum Probe<'g, K, V> {
 
 /// An entry reached through a table, borrowed for the guard's lifetime.
 ///
-/// Invariant (**tables release entries through the reclaimer**): an `Arc<Entry>` held by a table
+/// Invariant (**tables release entries through the reclaimer**): an entry handle held by a table
 /// is only ever released by retiring it, alone (`Garbage::Entry`) or with its table
 /// (`Garbage::Read`, `Garbage::Table`); promotion moves tables, and no table is dropped while
 /// the map is alive. So an entry found in a table under a guard is allocated until the guard is
 /// released, even after the lock that protected the table is.
 #[inline]
-fn protect<'g, K, V>(_guard: &'g Guard<'_>, entry: &Arc<Entry<K, V>>) -> &'g Entry<K, V> {
+fn protect<'g, K, V>(_guard: &'g Guard<'_>, entry: &SharedEntry<K, V>) -> &'g Entry<K, V> {
     // SAFETY: see the invariant above: the allocation outlives the guard's lifetime `'g`.
-    unsafe { &*Arc::as_ptr(entry) }
+    unsafe { &*SharedEntry::as_ptr(entry) }
 }
 
 impl<K, V, S> SyncMap<K, V, S> {
@@ -526,7 +526,7 @@ where
             .table
             .as_mut()
             .expect("invariant: amended implies a dirty map")
-            .push_unique(Arc::new(Entry::new(hash, key, value)));
+            .push_unique(Entry::new_shared(hash, key, value));
     }
 
     /// Go's `Clear`, shard by shard: each shard is cleared atomically under its own lock.

@@ -1,23 +1,29 @@
 //! The hash table both the read map and the dirty map are made of: a
 //! [`hashbrown::HashTable`] of shared entries.
 //!
-//! Each entry stores its key's hash: the user's `Hash` runs once per operation, before any lock
-//! is taken, and never while a table grows, is rebuilt or is copied. A panicking `Hash` therefore
-//! cannot leave a table half-moved, and a panicking `Eq` only ever runs during a lookup, which
-//! changes nothing. Copying a table copies entry pointers, never keys.
+//! Each entry stores its key's hash (its low 32 bits, [`short_hash`]): the user's `Hash` runs
+//! once per operation, before any lock is taken, and never while a table grows, is rebuilt or is
+//! copied. A panicking `Hash` therefore cannot leave a table half-moved, and a panicking `Eq`
+//! only ever runs during a lookup, which changes nothing. Copying a table copies entry pointers,
+//! never keys.
+//!
+//! hashbrown takes a bucket index from the low bits of the hash it is given and a 7-bit tag from
+//! its top 7 bits; it is given the short hash in both halves ([`table_hash`]), so the index
+//! comes from the short hash's low bits and the tag from its bits 25–31. The two overlap only in
+//! tables of more than 2²⁵ buckets (some 29 million keys in one shard), where a tag match is
+//! then less telling and a lookup compares a few more keys.
 
-use crate::entry::Entry;
-use crate::primitive::Arc;
+use crate::entry::{short_hash, Entry, SharedEntry};
 use core::borrow::Borrow;
 use hashbrown::hash_table::{self, HashTable};
 use std::panic::{self, AssertUnwindSafe};
 
 pub(crate) struct Table<K, V> {
-    entries: HashTable<Arc<Entry<K, V>>>,
+    entries: HashTable<SharedEntry<K, V>>,
 }
 
 /// An iterator over a table's entries.
-pub(crate) type Entries<'t, K, V> = hash_table::Iter<'t, Arc<Entry<K, V>>>;
+pub(crate) type Entries<'t, K, V> = hash_table::Iter<'t, SharedEntry<K, V>>;
 
 impl<K, V> Table<K, V> {
     pub(crate) fn new() -> Self {
@@ -47,37 +53,51 @@ impl<K, V> Table<K, V> {
         self.entries.iter()
     }
 
-    /// Finds `key`. Runs the user's `Eq` only on entries whose full hash matches.
+    /// Finds `key`, whose 64-bit hash is `hash`. Runs the user's `Eq` only on entries whose
+    /// short hash matches.
     #[inline]
-    pub(crate) fn find<Q>(&self, hash: u64, key: &Q) -> Option<&Arc<Entry<K, V>>>
+    pub(crate) fn find<Q>(&self, hash: u64, key: &Q) -> Option<&SharedEntry<K, V>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        self.entries
-            .find(hash, |e| e.hash == hash && e.key.borrow() == key)
+        let short = short_hash(hash);
+        self.entries.find(table_hash(short), |e| {
+            e.hash == short && e.key.borrow() == key
+        })
+    }
+
+    /// Finds the entry of `entry`'s key (`entry` itself, or another entry of an equal key).
+    #[inline]
+    pub(crate) fn find_key_of(&self, entry: &Entry<K, V>) -> Option<&SharedEntry<K, V>>
+    where
+        K: Eq,
+    {
+        self.find(u64::from(entry.hash), &entry.key)
     }
 
     /// Adds an entry whose key the caller knows is absent. Calls no user code.
-    pub(crate) fn push_unique(&mut self, entry: Arc<Entry<K, V>>) {
-        self.entries.insert_unique(entry.hash, entry, |e| e.hash);
+    pub(crate) fn push_unique(&mut self, entry: SharedEntry<K, V>) {
+        self.entries
+            .insert_unique(table_hash(entry.hash), entry, |e| table_hash(e.hash));
     }
 
     /// Removes `key` and returns its entry.
-    pub(crate) fn remove<Q>(&mut self, hash: u64, key: &Q) -> Option<Arc<Entry<K, V>>>
+    pub(crate) fn remove<Q>(&mut self, hash: u64, key: &Q) -> Option<SharedEntry<K, V>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let found = self
-            .entries
-            .find_entry(hash, |e| e.hash == hash && e.key.borrow() == key);
+        let short = short_hash(hash);
+        let found = self.entries.find_entry(table_hash(short), |e| {
+            e.hash == short && e.key.borrow() == key
+        });
         // From here on no user code runs.
         Some(found.ok()?.remove().0)
     }
 
     /// The entries, by value, for a map being taken apart.
-    pub(crate) fn into_entries(mut self) -> hash_table::IntoIter<Arc<Entry<K, V>>> {
+    pub(crate) fn into_entries(mut self) -> hash_table::IntoIter<SharedEntry<K, V>> {
         core::mem::take(&mut self.entries).into_iter()
     }
 
@@ -102,7 +122,7 @@ impl<K, V> Table<K, V> {
         for (at, entry) in self.entries.iter().enumerate() {
             if self
                 .entries
-                .find(entry.hash, |e| Arc::ptr_eq(e, entry))
+                .find(table_hash(entry.hash), |e| SharedEntry::ptr_eq(e, entry))
                 .is_none()
             {
                 return Err(format!("entry {at} is not found under its hash"));
@@ -110,6 +130,13 @@ impl<K, V> Table<K, V> {
         }
         Ok(())
     }
+}
+
+/// The hash hashbrown is given for an entry of short hash `short`: `short` in both halves (see
+/// the module docs). One multiplication.
+#[inline]
+fn table_hash(short: u32) -> u64 {
+    u64::from(short) * 0x1_0000_0001
 }
 
 impl<K, V> Drop for Table<K, V> {

@@ -1,8 +1,7 @@
 //! Internal views for this workspace's tests (feature `testing`; not a stable API).
 
-use crate::entry::EntryState;
+use crate::entry::{short_hash, EntryState, SharedEntry};
 use crate::map::SyncMap;
-use crate::primitive::Arc;
 use crate::shard::{shard_index, Shard};
 use core::fmt::Debug;
 use core::hash::{BuildHasher, Hash};
@@ -102,7 +101,15 @@ where
             .iter()
             .chain(dirty.table.iter().flat_map(|t| t.iter()))
         {
-            if shard_index(entry.hash, self.shards.len()) != index {
+            // Entries keep only the low half of the hash; the shard comes from the high half.
+            let hash = self.hash(&entry.key);
+            if short_hash(hash) != entry.hash {
+                return Err(format!(
+                    "{:?} holds a hash that is not its key's",
+                    entry.key
+                ));
+            }
+            if shard_index(hash, self.shards.len()) != index {
                 return Err(format!("{:?} is in the wrong shard", entry.key));
             }
         }
@@ -128,7 +135,7 @@ where
             Some(table) => {
                 table.check_index().map_err(|e| format!("dirty map: {e}"))?;
                 for b in read.table.iter() {
-                    let in_dirty = table.find(b.hash, &b.key);
+                    let in_dirty = table.find_key_of(b);
                     match (b.state(&guard), in_dirty) {
                         (EntryState::Expunged, Some(_)) => {
                             return Err(format!("{:?} is expunged but in the dirty map", b.key))
@@ -140,7 +147,7 @@ where
                                 b.key
                             ))
                         }
-                        (_, Some(d)) if !Arc::ptr_eq(d, b) => {
+                        (_, Some(d)) if !SharedEntry::ptr_eq(d, b) => {
                             return Err(format!(
                                 "{:?}: read and dirty hold different entries",
                                 b.key
@@ -157,7 +164,7 @@ where
                     if state == EntryState::Value {
                         live += 1;
                     }
-                    if read.table.find(b.hash, &b.key).is_none() && !read.amended() {
+                    if read.table.find_key_of(b).is_none() && !read.amended() {
                         return Err(format!(
                             "{:?} is only in the dirty map but not amended",
                             b.key

@@ -1,8 +1,9 @@
 //! Entry-state and promotion tests sized for miri (issue 5, part 4).
 //!
 //! They run in the normal test run too, but exist to be run under miri, which checks every
-//! unsafe step (the reclaimer's guards and thread slots, the value slot's pointer tagging, `Arc`
-//! reference counts, values read through guards) for undefined behaviour, use-after-free and leaks, and explores thread interleavings:
+//! unsafe step (the reclaimer's guards and thread slots, the value slot's pointer tagging, the
+//! counts of entry handles and value `Arc`s, values read through guards) for undefined
+//! behaviour, use-after-free and leaks, and explores thread interleavings:
 //! `cargo +nightly miri test -p syncmap-core --test miri` with
 //! `MIRIFLAGS=-Zmiri-many-seeds=0..N` (see `.ci/sanitizers.sh`). Sizes shrink under `cfg(miri)`.
 

@@ -26,11 +26,15 @@
 //!   before the lock is released. Otherwise a store could land in an entry no dirty map can reach,
 //!   and the next promotion would silently lose it.
 //!
-//! The entry owns its key, so tables hold only pointers to entries and a dirty rebuild copies
-//! pointers, never keys. Every operation here runs under a reclamation guard; a value taken out
+//! The entry owns its key, so tables hold only pointers to entries ([`SharedEntry`], counted
+//! handles) and a dirty rebuild copies pointers, never keys. Every operation here runs under a reclamation guard; a value taken out
 //! of the slot is returned to the caller, who retires it (see `slot.rs`).
 
-use crate::primitive::Arc;
+mod shared;
+
+pub(crate) use shared::SharedEntry;
+
+use crate::primitive::{Arc, AtomicU32};
 use crate::reclaim::Guard;
 use crate::slot::{Loaded, Owned, Val, ValueSlot};
 
@@ -45,13 +49,29 @@ pub enum EntryState {
     Expunged,
 }
 
-/// One key and its slot. The read map and the dirty map hold the *same* `Arc<Entry>`, so a
-/// lock-free update through the read map is seen through the dirty map, and promotion need not
-/// copy.
+/// One key and its slot. The read map and the dirty map hold the *same* entry (through
+/// [`SharedEntry`] handles), so a lock-free update through the read map is seen through the
+/// dirty map, and promotion need not copy.
 pub(crate) struct Entry<K, V> {
-    pub(crate) hash: u64,
+    /// How many [`SharedEntry`] handles point here (see `shared.rs`).
+    handles: AtomicU32,
+    /// The low half of the key's 64-bit hash ([`short_hash`]): what tables index and compare.
+    pub(crate) hash: u32,
     pub(crate) key: K,
     slot: ValueSlot<V>,
+}
+
+// The count and the short hash share one word: an entry of a `u64` key is three words. (Loom's
+// atomics are larger.)
+#[cfg(not(loom))]
+const _: () = assert!(core::mem::size_of::<Entry<u64, u64>>() == 24);
+
+/// What an entry keeps of its key's 64-bit hash: the low 32 bits. The shard is chosen by bits of
+/// the high half (`shard::shard_index`), and a table takes both its bucket index and its 7-bit
+/// tag from these 32 (`table.rs`), so nothing else needs the rest.
+#[inline]
+pub(crate) fn short_hash(hash: u64) -> u32 {
+    hash as u32
 }
 
 /// Outcome of [`Entry::try_load_or_store`].
@@ -65,12 +85,14 @@ pub(crate) enum LoadOrStore<'g, V> {
 }
 
 impl<K, V> Entry<K, V> {
-    pub(crate) fn new(hash: u64, key: K, value: Arc<V>) -> Self {
-        Entry {
-            hash,
+    /// An entry holding `value`, with its first handle.
+    pub(crate) fn new_shared(hash: u64, key: K, value: Arc<V>) -> SharedEntry<K, V> {
+        SharedEntry::new(Entry {
+            handles: AtomicU32::new(1),
+            hash: short_hash(hash),
             key,
             slot: ValueSlot::new(Owned::Value(value)),
-        }
+        })
     }
 
     /// The key and the live value, if any, of an entry no table or guard can reach any more.
