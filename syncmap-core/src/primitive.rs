@@ -78,13 +78,17 @@ pub(crate) fn light_barrier(thread: usize) {
 
 /// The writer's side: a full fence on every thread of the process.
 ///
-/// `--cfg syncmap_mutant="no_heavy_barrier"` removes it, to show that the loom model of the
-/// protocol catches its absence (see TESTING.md).
+/// Under loom, the mutant `no_heavy_barrier` (see `mutant`) removes it, to show that the loom
+/// model of the protocol catches its absence (see TESTING.md).
 #[inline]
 pub(crate) fn heavy_barrier() {
-    #[cfg(not(any(loom, syncmap_mutant = "no_heavy_barrier")))]
+    #[cfg(not(loom))]
     membarrier2::heavy();
-    #[cfg(all(loom, not(syncmap_mutant = "no_heavy_barrier")))]
+    #[cfg(loom)]
+    if mutant("no_heavy_barrier") {
+        return;
+    }
+    #[cfg(loom)]
     for light in &BARRIERS.light {
         // Every thread, including one that has not issued a light barrier yet: the real
         // barrier interrupts every running thread of the process.
@@ -94,13 +98,49 @@ pub(crate) fn heavy_barrier() {
 
 /// A full fence: both sides of a store-then-load race that each issue one cannot both miss the
 /// other's store.
-///
-/// `--cfg syncmap_mutant="no_reader_fence"` removes it from the readers' side (see
-/// `reclaim/mode.rs`), to show that the loom model of fenced mode catches its absence.
 #[inline(always)]
 pub(crate) fn full_fence() {
     #[cfg(not(loom))]
     fence(Ordering::SeqCst);
     #[cfg(loom)]
     BARRIERS.full.fetch_add(0, Ordering::AcqRel);
+}
+
+/// The readers' full fence in fenced mode (`reclaim/mode.rs`): [`full_fence`], and nothing else
+/// outside loom. Under loom, the mutant `no_reader_fence` (see `mutant`) removes it, to show
+/// that the loom model of fenced mode catches its absence.
+#[inline(always)]
+pub(crate) fn reader_full_fence() {
+    #[cfg(loom)]
+    if mutant("no_reader_fence") {
+        return;
+    }
+    full_fence();
+}
+
+/// The mutants: each removes one barrier of the reclamation protocol.
+#[cfg(loom)]
+const MUTANTS: [&str; 2] = ["no_heavy_barrier", "no_reader_fence"];
+
+/// Whether this loom run is the mutant `name`: the environment variable `SYNCMAP_LOOM_MUTANT`
+/// names it (read once per process). A mutant is a run, not a build, so the mutants reuse the
+/// ordinary `--cfg loom` build; `.ci/correctness.sh` runs each and requires that its model
+/// reports the use-after-free (see TESTING.md). Only loom builds have mutants: the code that
+/// ships checks nothing. Panics on a name, or a variable, that is not one of `MUTANTS`, so a
+/// misspelt mutant cannot pass for the unmutated protocol.
+#[cfg(loom)]
+pub(crate) fn mutant(name: &str) -> bool {
+    static MUTANT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    assert!(MUTANTS.contains(&name), "unknown loom mutant {name:?}");
+    let chosen = MUTANT.get_or_init(|| {
+        let chosen = std::env::var("SYNCMAP_LOOM_MUTANT").ok();
+        if let Some(chosen) = &chosen {
+            assert!(
+                MUTANTS.contains(&chosen.as_str()),
+                "SYNCMAP_LOOM_MUTANT={chosen:?} is not one of {MUTANTS:?}"
+            );
+        }
+        chosen
+    });
+    chosen.as_deref() == Some(name)
 }

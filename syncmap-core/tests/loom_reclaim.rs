@@ -9,13 +9,14 @@
 //! race. Every model also counts live values: none leaks, none is dropped twice, and garbage is
 //! dropped by the time the operations that could see it have returned (deterministic drops).
 //!
-//! **Shown to fail:** built with `--cfg syncmap_mutant="no_heavy_barrier"` (the writer's heavy
-//! barrier removed), `reader_racing_replace` fails with loom's "Causality violation: Concurrent
-//! read and write accesses to `UnsafeCell`": the writer's scan misses the reader's epoch store
-//! and drops the value while the reader still reads it. (In that build the model skips its
-//! drop-promptness check, which the mutant also fails, so that the use-after-free is what is
-//! reported; `.ci/correctness.sh` runs it and requires that message.) Likewise, built with
-//! `--cfg syncmap_mutant="no_reader_fence"` (fenced mode's reader-side full fence removed),
+//! **Shown to fail:** run with `SYNCMAP_LOOM_MUTANT=no_heavy_barrier` in the environment (the
+//! same `--cfg loom` build; the writer's heavy barrier removed, see `src/primitive.rs`),
+//! `reader_racing_replace` fails with loom's "Causality violation: Concurrent read and write
+//! accesses to `UnsafeCell`": the writer's scan misses the reader's epoch store and drops the
+//! value while the reader still reads it. (In a mutant run the model skips its drop-promptness
+//! check, which the mutant also fails, so that the use-after-free is what is reported;
+//! `.ci/correctness.sh` runs it and requires that message.) Likewise, run with
+//! `SYNCMAP_LOOM_MUTANT=no_reader_fence` (fenced mode's reader-side full fence removed),
 //! `fenced_mode_reader_racing_replace` fails with the same message.
 //!
 //! Under loom a map switches to fenced mode (`src/reclaim/mode.rs`) at its second heavy barrier
@@ -39,7 +40,7 @@ struct Val {
     live: std::sync::Arc<AtomicIsize>,
 }
 
-// SAFETY (test): the contents are written only by `Drop`, which has `&mut self`; everything
+// SAFETY: (test) the contents are written only by `Drop`, which has `&mut self`; everything
 // else reads them. Loom checks exactly that those accesses never race.
 unsafe impl Sync for Val {}
 
@@ -53,14 +54,14 @@ impl Val {
     }
 
     fn read(&self) -> u32 {
-        // SAFETY (test): a shared read; loom reports it if it races with the drop's write.
+        // SAFETY: (test) a shared read; loom reports it if it races with the drop's write.
         self.contents.with(|p| unsafe { *p })
     }
 }
 
 impl Drop for Val {
     fn drop(&mut self) {
-        // SAFETY (test): `&mut self`; loom checks no reader is concurrently inside `read`.
+        // SAFETY: (test) `&mut self`; loom checks no reader is concurrently inside `read`.
         self.contents.with_mut(|p| unsafe { *p = u32::MAX });
         assert!(
             self.live.fetch_sub(1, Ordering::SeqCst) > 0,
@@ -93,10 +94,12 @@ fn model_bounded(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 
     );
 }
 
-/// Built without one of the protocol's barriers: the models skip their drop-promptness checks,
-/// which such a build also fails, so that the use-after-free is what loom reports.
-const MUTANT: bool =
-    cfg!(syncmap_mutant = "no_heavy_barrier") || cfg!(syncmap_mutant = "no_reader_fence");
+/// Run as a mutant (`SYNCMAP_LOOM_MUTANT` set: one of the protocol's barriers removed): the
+/// models skip their drop-promptness checks, which such a run also fails, so that the
+/// use-after-free is what loom reports.
+fn mutant() -> bool {
+    std::env::var_os("SYNCMAP_LOOM_MUTANT").is_some()
+}
 
 /// A map holding key 1 in its read map, used by two threads (so it is shared).
 fn shared_map(live: &std::sync::Arc<AtomicIsize>) -> Arc<Map> {
@@ -122,7 +125,7 @@ fn reader_racing_replace() {
         drop(map.insert(1, Val::new(2, &live)));
         let seen = reader.join().unwrap();
         assert!(matches!(seen, Some(1 | 2)), "reader saw {seen:?}");
-        if !MUTANT {
+        if !mutant() {
             assert_eq!(
                 live.load(Ordering::SeqCst),
                 1,
@@ -250,7 +253,7 @@ fn fenced_mode_reader_racing_replace() {
         drop(map.insert(1, Val::new(4, &live)));
         let seen = reader.join().unwrap();
         assert!(matches!(seen, Some(3 | 4)), "reader saw {seen:?}");
-        if !MUTANT {
+        if !mutant() {
             assert_eq!(
                 live.load(Ordering::SeqCst),
                 1,

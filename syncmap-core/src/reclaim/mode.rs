@@ -35,10 +35,11 @@
 use super::barrier::shared_heavy_barrier;
 use super::slots::Slot;
 use super::Core;
-use crate::primitive::{full_fence, AtomicU64, AtomicUsize, Ordering};
+use crate::primitive::{full_fence, reader_full_fence, AtomicU64, AtomicUsize, Ordering};
 
 /// Two heavy barriers of one map less than this far apart (in microseconds) switch it to fenced
-/// mode: writes at more than a thousand a second.
+/// mode: writes at more than a thousand a second. (Unused under loom, see `recent`.)
+#[cfg_attr(loom, allow(dead_code))]
 const ON_WINDOW_US: u64 = 1_000;
 
 /// How many fenced entries a reader makes between two looks at whether writes have stopped.
@@ -151,8 +152,7 @@ impl Core {
     /// look at whether writes have stopped. `epoch` is the epoch the reader entered with.
     #[inline(always)]
     pub(super) fn fenced_entry(&self, slot: &Slot, epoch: u64) {
-        #[cfg(not(syncmap_mutant = "no_reader_fence"))]
-        full_fence();
+        reader_full_fence();
         let entries = slot.fenced_entries.get() + 1;
         if entries < OFF_CHECK {
             slot.fenced_entries.set(entries);
