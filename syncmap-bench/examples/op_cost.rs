@@ -11,7 +11,9 @@
 //! (`HashMap::get`), `cas_absent` (Go's CompareAndSwapNoExistingKey: a compare-and-swap of a key
 //! never stored, in an empty map), `cas_unequal` (Go's CompareAndSwapValueNotEqual: the key is
 //! present, its value differs), `cas_hit` (a `get`, then a compare-and-swap that succeeds),
-//! `insert_hit` (an `insert` replacing a value). The map holds 1,024 keys, read once so they are
+//! `insert_hit` (an `insert` replacing a value), `insert_new` (an `insert` of a key never stored,
+//! growth and promotions included, as in Go's LoadOrStoreUnique), `plain_insert_new` (the same
+//! into a `HashMap`). The map holds 1,024 keys, read once so they are
 //! promoted, except for `cas_absent`, which runs on an empty map as Go's benchmark does. foldhash.
 
 use std::hint::black_box;
@@ -48,6 +50,11 @@ fn main() {
             u64::from(map.compare_and_swap(&(i % 1024), &u64::MAX, 0).is_ok())
         }),
         "insert_hit" => run(count, |i| map.insert(i % 1024, i).map_or(0, |v| *v)),
+        "insert_new" => run(count, |i| map.insert(i + 1024, i).map_or(0, |v| *v)),
+        "plain_insert_new" => {
+            let mut plain = plain;
+            run(count, |i| plain.insert(i + 1024, i).unwrap_or(0))
+        }
         "cas_hit" => run(count, |i| {
             let key = i % 1024;
             let current = *map.get(&key).expect("present");
