@@ -96,9 +96,9 @@
 //! second thread has used the map (about 2 µs on an idle machine; writers that need one at the
 //! same time share it) while such writes are rare, and a full fence and a look at every reader's
 //! slot while they are frequent; writes that only add keys pay nothing extra. Holding a `Ref`
-//! or a session for long delays every drop in that map. For write-heavy maps whose values need no prompt `Drop`,
-//! [`Reclaim::Batched`] pays one barrier per batch instead, and [`SyncMap::flush`] drops a
-//! batch on demand. Figures: `BENCHMARKS.md`.
+//! or a session for long delays every drop in that map. For write-heavy maps whose values need
+//! no prompt `Drop`, [`Reclaim::Batched`] pays one barrier per batch instead, and
+//! [`SyncMap::flush`] drops a batch on demand. Figures: `BENCHMARKS.md`.
 //!
 //! # Consistency and memory ordering
 //!
@@ -192,17 +192,16 @@
 //! The map stays consistent and usable whatever user code does. The key's `Hash` runs once per
 //! operation, before any lock; tables store hashes and never rehash with it. Only the key's `Eq`
 //! (lookups) runs while the map's lock is held: a panic there leaves the map unchanged, but it
-//! **must not call back into the same map**, or it deadlocks.
-//! Everything else (`V::eq` in the compare operations, the closures of
-//! [`get_or_insert_with`](SyncMap::get_or_insert_with), `get_or_try_insert_with`,
-//! [`update`](SyncMap::update), `update_or_insert_with`, `remove_if`, `for_each` and `retain`,
-//! and every `Drop` of a key or value) runs without the lock and may use the map freely (an
-//! `update` closure that writes its own key makes every attempt fail, and retries forever). Keys whose `Hash`
-//! and `Eq` disagree give wrong answers, never undefined behaviour or a hang. A key's or value's
-//! `Drop` runs when the reclaimer frees it, at the end of some operation or when some guard is
-//! released; a panic there is caught, the rest of the garbage is still dropped, and the panic is
-//! raised again once the operation (or the release of the `Ref`, session or iterator) is complete,
-//! so nothing leaks.
+//! **must not call back into the same map**, or it deadlocks. Everything else (`V::eq` in the
+//! compare operations, the closures of [`get_or_insert_with`](SyncMap::get_or_insert_with),
+//! `get_or_try_insert_with`, [`update`](SyncMap::update), `update_or_insert_with`, `remove_if`,
+//! `for_each` and `retain`, and every `Drop` of a key or value) runs without the lock and may use
+//! the map freely (an `update` closure that writes its own key makes every attempt fail, and
+//! retries forever). Keys whose `Hash` and `Eq` disagree give wrong answers, never undefined
+//! behaviour or a hang. A key's or value's `Drop` runs when the reclaimer frees it, at the end of
+//! some operation or when some guard is released; a panic there is caught, the rest of the garbage
+//! is still dropped, and the panic is raised again once the operation (or the release of the `Ref`,
+//! session or iterator) is complete, so nothing leaks.
 //!
 //! # Limits
 //!

@@ -27,8 +27,9 @@
 //!   and the next promotion would silently lose it.
 //!
 //! The entry owns its key, so tables hold only pointers to entries ([`SharedEntry`], counted
-//! handles) and a dirty rebuild copies pointers, never keys. Every operation here runs under a reclamation guard; a value taken out
-//! of the slot is returned to the caller, who retires it (see `slot.rs`).
+//! handles) and a dirty rebuild copies pointers, never keys. Every operation here runs under a
+//! reclamation guard; a value taken out of the slot is returned to the caller, who retires it
+//! (see `slot.rs`).
 
 mod shared;
 
