@@ -18,7 +18,8 @@ timed() { echo "    ($((SECONDS - start))s so far)"; }
 
 tier "loom models (release, --cfg loom): the algorithm and the reclamation protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-    cargo test -p syncmap-core --release --test loom --test loom_reclaim -- --nocapture 2>&1 |
+    cargo test -p syncmap-core --release --test loom --test loom_walks --test loom_reclaim \
+    -- --nocapture 2>&1 |
     grep -E "loom model|test result|panicked|error"
 test "${PIPESTATUS[0]}" = 0
 timed
@@ -60,7 +61,8 @@ SYNCMAP_LIN_OPS=4194304 cargo test -p syncmap-core --release --test linearizabil
 timed
 
 tier "fault injection under concurrency: 20,000 rounds (release)"
-FAULTS_ROUNDS=20000 cargo test -p syncmap-core --release --test faults -- --nocapture
+FAULTS_ROUNDS=20000 cargo test -p syncmap-core --release --test faults --test faults_concurrent \
+    -- --nocapture
 timed
 
 tier "soak under valgrind memcheck: $VALGRIND_SOAK_OPS operations"

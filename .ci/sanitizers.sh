@@ -41,7 +41,7 @@ CARGO_TARGET_DIR=target/asan RUSTFLAGS="-Zsanitizer=address" \
     RUSTDOCFLAGS="-Zsanitizer=address" ASAN_OPTIONS="detect_leaks=1" \
     SYNCMAP_SOAK_OPS=400000 SYNCMAP_LIN_OPS=262144 \
     cargo +nightly test -Zbuild-std --target "$TARGET" -p syncmap-core \
-    --test soak --test linearizability --test faults --test drops
+    --test soak --test linearizability --test faults --test faults_concurrent --test drops
 
 tier "ThreadSanitizer: soak, linearizability, drops"
 CARGO_TARGET_DIR=target/tsan RUSTFLAGS="-Zsanitizer=thread" \

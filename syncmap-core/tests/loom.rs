@@ -1,165 +1,37 @@
-//! Loom models of the algorithm's races (issue 5, part 1).
+//! Loom models of the algorithm's races (issue 5, part 1): the entry state machine and the races
+//! of single-key operations (stores, removals, promotion, dirty rebuilds, `try_insert`,
+//! `update`, compare-and-swap, the new-key filter). Walks across shards, iteration, `clear` and
+//! the drop-under-lock model are in `loom_walks.rs`; the helpers both share are in
+//! `loom_support/`.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p syncmap-core
-//! --release --test loom`. Under `--cfg loom`, `primitive.rs` swaps the map's mutex, atomics,
-//! thread-locals and the reclaimer's barriers for loom-visible versions, so what is
-//! model-checked here is the shipped algorithm code. Every model runs with the default
+//! --release --test loom --test loom_walks`. Under `--cfg loom`, `primitive.rs` swaps the map's
+//! mutex, atomics, thread-locals and the reclaimer's barriers for loom-visible versions, so what
+//! is model-checked here is the shipped algorithm code. Every model runs with the default
 //! promotion rule (`Promotion::Amortized`: on these few keys its threshold is the dirty map's
 //! length, as Go's, but a lookup the new-key filter answers counts nothing) and with
 //! `Promotion::AfterMisses(1)` (constant promotions and dirty rebuilds); the one model that
 //! reaches a filter-answered lookup, `filtered_lookup_racing_new_key`, also runs Go's rule,
 //! whose lock-free miss counting is the only path it does not share with the default. Each
-//! checks the values
-//! every thread saw, the final contents, `len`, Go's invariants (`check_invariants`) and the
-//! number of live values (none leaked, none dropped twice).
+//! checks the values every thread saw, the final contents, `len`, Go's invariants
+//! (`check_invariants`) and the number of live values (none leaked, none dropped twice).
 //!
 //! Every model is explored with at most two preemptions per execution, the three-thread one,
 //! `update_racing_update_and_rebuild` and `update_or_insert_racing_remove` with one (at two they
-//! take 467k, 175k and 50k executions: run them with `LOOM_MAX_PREEMPTIONS=2`); `LOOM_MAX_PREEMPTIONS` overrides the bound. The reclamation protocol itself is modelled
+//! take 467k, 175k and 50k executions: run them with `LOOM_MAX_PREEMPTIONS=2`);
+//! `LOOM_MAX_PREEMPTIONS` overrides the bound. The reclamation protocol itself is modelled
 //! exhaustively in `loom_reclaim.rs`.
 #![cfg(loom)]
 
+mod loom_support;
+
 use loom::sync::Arc;
 use loom::thread;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::BuildHasherDefault;
-use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
-use syncmap_core::{EntryState, Promotion, SyncMap};
-
-type Hasher = BuildHasherDefault<DefaultHasher>;
-type Map = SyncMap<u32, Tracked, Hasher>;
-
-/// A value that counts its live copies in its model's own counter.
-#[derive(Debug)]
-struct Tracked {
-    v: u32,
-    live: std::sync::Arc<AtomicIsize>,
-}
-
-impl PartialEq for Tracked {
-    fn eq(&self, other: &Self) -> bool {
-        self.v == other.v
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        let before = self.live.fetch_sub(1, Ordering::SeqCst);
-        assert!(before > 0, "value {} dropped twice", self.v);
-    }
-}
-
-/// Creates tracked values for one execution.
-#[derive(Clone)]
-struct Values(std::sync::Arc<AtomicIsize>);
-
-impl Values {
-    fn new() -> Self {
-        Values(std::sync::Arc::new(AtomicIsize::new(0)))
-    }
-    fn make(&self, v: u32) -> Tracked {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Tracked {
-            v,
-            live: self.0.clone(),
-        }
-    }
-    fn live(&self) -> isize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// The preemption bound of every model. Each operation is now several atomic steps (entering
-/// and leaving the reclamation guard, the slot, the read map, the epoch), so exhaustive
-/// exploration of even two threads no longer fits in CI; two preemptions per execution cover
-/// every race between two operations that needs at most two context switches.
-const BOUND: Option<usize> = Some(2);
-
-/// Runs `f` under loom for each promotion rule, exhaustively (`bound: None`) or with at most
-/// `bound` preemptions per execution; `LOOM_MAX_PREEMPTIONS` overrides the bound.
-fn model(name: &str, bound: Option<usize>, f: impl Fn(Promotion) + Sync + Send + 'static) {
-    model_rules(
-        name,
-        bound,
-        &[Promotion::Amortized, Promotion::AfterMisses(1)],
-        f,
-    );
-}
-
-/// The rules each model runs under: the default (`Amortized`) and promotion on every miss. On a
-/// model's few keys `Amortized`'s threshold is Go's (the dirty map's length), so Go's
-/// `DirtyLen` takes the same paths as `Amortized` except one, the lock-free counting of
-/// misses the new-key filter answers; `filtered_lookup_racing_new_key`, which reaches it, runs
-/// all three (every model under all three made the tier half as long again).
-fn model_rules(
-    name: &str,
-    bound: Option<usize>,
-    rules: &[Promotion],
-    f: impl Fn(Promotion) + Sync + Send + 'static,
-) {
-    let f = std::sync::Arc::new(f);
-    for &promotion in rules {
-        let mut builder = loom::model::Builder::new();
-        if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
-            builder.preemption_bound = bound;
-        }
-        // Three operations that each end in a shared heavy barrier make long executions.
-        builder.max_branches = builder.max_branches.max(20_000);
-        let count = std::sync::Arc::new(AtomicUsize::new(0));
-        let (f2, c2) = (f.clone(), count.clone());
-        builder.check(move || {
-            c2.fetch_add(1, Ordering::Relaxed);
-            f2(promotion)
-        });
-        let n = count.load(Ordering::Relaxed);
-        println!("loom model {name} ({promotion:?}): {n} executions");
-    }
-}
-
-fn new_map(promotion: Promotion) -> Map {
-    // One shard: the models race operations on the same read map / dirty map pair
-    // (`shards_walk_racing_promotions` models two).
-    SyncMap::builder()
-        .shards(1)
-        .hasher(Hasher::default())
-        .promotion(promotion)
-        .build()
-}
-
-/// A map where `key` is in the read map (inserted, then promoted by a lookup).
-fn with_read_key(promotion: Promotion, values: &Values, key: u32, v: u32) -> Map {
-    let map = new_map(promotion);
-    map.insert(key, values.make(v));
-    // One miss promotes a one-key dirty map under either rule.
-    assert!(map.get(&key).is_some());
-    assert_eq!(map.view().dirty, None, "setup: {key} promoted");
-    map
-}
-
-/// Checks invariants, drops the map and checks that no value outlives it.
-fn finish(map: Arc<Map>, values: &Values) {
-    let map = Arc::try_unwrap(map).unwrap_or_else(|_| panic!("threads joined"));
-    if let Err(e) = map.check_invariants() {
-        panic!("invariants: {e}\n{:?}", map.view());
-    }
-    drop(map);
-    assert_eq!(values.live(), 0, "live values after dropping the map");
-}
-
-fn get(map: &Map, k: u32) -> Option<u32> {
-    map.get(&k).map(|v| v.v)
-}
-
-fn contents(map: &Map) -> Vec<(u32, u32)> {
-    let mut items = Vec::new();
-    let _ = map.for_each(|k, v| {
-        items.push((*k, v.v));
-        ControlFlow::<()>::Continue(())
-    });
-    items.sort_unstable();
-    items
-}
+use loom_support::{
+    contents, finish, get, model, model_rules, new_map, with_read_key, Values, BOUND,
+};
+use std::sync::atomic::Ordering;
+use syncmap_core::{EntryState, Promotion};
 
 /// Entry state machine: value → value (store), value → deleted (remove), deleted → value
 /// (store), raced on a key in the read map.
@@ -380,72 +252,6 @@ fn update_or_insert_racing_remove() {
     });
 }
 
-/// The first keys (from 0) whose hashes put them in shard 0 and in shard 1 of a two-shard map.
-fn keys_in_two_shards(n: usize) -> (Vec<u32>, Vec<u32>) {
-    use std::hash::BuildHasher;
-    let (mut zero, mut one) = (Vec::new(), Vec::new());
-    for k in 0.. {
-        let shard = (Hasher::default().hash_one(k) >> 32) & 1;
-        let list = if shard == 0 { &mut zero } else { &mut one };
-        if list.len() < n {
-            list.push(k);
-        }
-        if zero.len() == n && one.len() == n {
-            break;
-        }
-    }
-    (zero, one)
-}
-
-/// A walk across two shards racing promotions of both (issue 9): an insert of a new key in the
-/// first shard and a miss that promotes the second, while the walk moves from one shard to the
-/// next. No key twice; the keys present throughout are visited; nothing leaks.
-#[test]
-fn shards_walk_racing_promotions() {
-    model("shards_walk_racing_promotions", BOUND, |promotion| {
-        let (zero, one) = keys_in_two_shards(2);
-        let (a, b, c) = (zero[0], one[0], zero[1]);
-        let values = Values::new();
-        let map: Map = SyncMap::builder()
-            .shards(2)
-            .hasher(Hasher::default())
-            .promotion(promotion)
-            .build();
-        map.insert(a, values.make(10)); // dirty only in shard 0
-        map.insert(b, values.make(20)); // dirty only in shard 1
-        let map = Arc::new(map);
-        let m = map.clone();
-        let walker = thread::spawn(move || {
-            let mut seen = Vec::new();
-            for (k, v) in m.iter() {
-                seen.push((k, v.v));
-            }
-            seen
-        });
-        let (m, vs) = (map.clone(), values.clone());
-        let writer = thread::spawn(move || {
-            m.insert(c, vs.make(30));
-            get(&m, b) // a miss in shard 1: promotes it under AfterMisses(1)
-        });
-        let mut seen = walker.join().unwrap();
-        assert_eq!(writer.join().unwrap(), Some(20));
-        let n = seen.len();
-        seen.sort_unstable();
-        seen.dedup_by_key(|(k, _)| *k);
-        assert_eq!(seen.len(), n, "a key visited twice");
-        assert!(
-            seen.contains(&(a, 10)) && seen.contains(&(b, 20)),
-            "{seen:?}"
-        );
-        let mut all = vec![(a, 10), (b, 20), (c, 30)];
-        assert!(seen.iter().all(|kv| all.contains(kv)));
-        all.sort_unstable();
-        assert_eq!(contents(&map), all);
-        assert_eq!(map.len(), 3);
-        finish(map, &values);
-    });
-}
-
 /// A lookup of an absent key on an amended map, which the new-key filter may answer without the
 /// lock, racing an insert of that key: a lookup that happens after the insert (through a flag
 /// the inserter sets afterwards) must find it, so the filter never hides a key it should show.
@@ -546,129 +352,5 @@ fn compare_remove_racing_compare_swap() {
         }
         assert_eq!(map.len(), usize::from(last.is_some()));
         finish(map, &values);
-    });
-}
-
-/// Iteration racing an insert of a new key and a promotion: no key twice, every key present
-/// for the whole walk visited, each value one the key had.
-#[test]
-fn iteration_racing_insert_and_promotion() {
-    model(
-        "iteration_racing_insert_and_promotion",
-        BOUND,
-        |promotion| {
-            let values = Values::new();
-            let map = with_read_key(promotion, &values, 1, 10);
-            map.insert(2, values.make(20)); // dirty only: amended
-            let map = Arc::new(map);
-            let m = map.clone();
-            let a = thread::spawn(move || {
-                let mut seen = Vec::new();
-                for (k, v) in m.iter() {
-                    seen.push((k, v.v));
-                }
-                seen
-            });
-            let (m, vs) = (map.clone(), values.clone());
-            let b = thread::spawn(move || {
-                m.insert(3, vs.make(30));
-                // A lookup of a dirty-only key: a miss, and a promotion under AfterMisses(1).
-                get(&m, 2)
-            });
-            let mut seen = a.join().unwrap();
-            assert_eq!(b.join().unwrap(), Some(20));
-            let n = seen.len();
-            seen.sort_unstable();
-            seen.dedup_by_key(|(k, _)| *k);
-            assert_eq!(seen.len(), n, "a key visited twice");
-            assert!(
-                seen.contains(&(1, 10)) && seen.contains(&(2, 20)),
-                "{seen:?}"
-            );
-            assert!(seen
-                .iter()
-                .all(|kv| [(1, 10), (2, 20), (3, 30)].contains(kv)));
-            assert_eq!(contents(&map), [(1, 10), (2, 20), (3, 30)]);
-            assert_eq!(map.len(), 3);
-            finish(map, &values);
-        },
-    );
-}
-
-/// `clear` racing inserts of a new key and of an existing key: each insert lands before the
-/// clear (and is removed) or after it (and stays); `len` follows.
-#[test]
-fn clear_racing_insert() {
-    model("clear_racing_insert", BOUND, |promotion| {
-        let values = Values::new();
-        let map = with_read_key(promotion, &values, 1, 10);
-        let map = Arc::new(map);
-        let m = map.clone();
-        let a = thread::spawn(move || m.clear());
-        let (m, vs) = (map.clone(), values.clone());
-        let b = thread::spawn(move || {
-            let p1 = m.insert(1, vs.make(11)).map(|v| v.v);
-            let p2 = m.insert(2, vs.make(20)).map(|v| v.v);
-            (p1, p2)
-        });
-        a.join().unwrap();
-        let (p1, p2) = b.join().unwrap();
-        assert_eq!(p2, None);
-        let items = contents(&map);
-        // Clear before B's first insert, between the two, or after both.
-        let ok = match p1 {
-            None => items == [(1, 11), (2, 20)],
-            Some(10) => items == [(2, 20)] || items.is_empty(),
-            _ => false,
-        };
-        assert!(ok, "not linearizable: p1={p1:?}, contents={items:?}");
-        assert_eq!(map.len(), items.len(), "len after clear race");
-        finish(map, &values);
-    });
-}
-
-/// A value whose `Drop` takes the map's lock (through `stats`). Dropped while the lock is held,
-/// it would deadlock, which loom reports.
-struct LocksOnDrop {
-    map: std::sync::Arc<std::sync::OnceLock<std::sync::Weak<SyncMap<u32, LocksOnDrop, Hasher>>>>,
-}
-
-impl Drop for LocksOnDrop {
-    fn drop(&mut self) {
-        if let Some(map) = self.map.get().and_then(std::sync::Weak::upgrade) {
-            let _ = map.stats();
-        }
-    }
-}
-
-/// Regression (found by analysis in the fault-injection work): the dirty rebuild loads entry
-/// slots under the lock. If another thread replaces such a value and drops its handle in
-/// between, the rebuild's handle is the last one, and `V::drop` used to run under the lock,
-/// deadlocking a `Drop` that uses the map. Handles loaded under the lock now go to the garbage
-/// released after unlocking.
-#[test]
-fn value_drop_never_runs_under_the_lock() {
-    model("value_drop_never_runs_under_the_lock", BOUND, |promotion| {
-        let cell = std::sync::Arc::new(std::sync::OnceLock::new());
-        let map = std::sync::Arc::new(
-            SyncMap::builder()
-                .shards(1)
-                .hasher(Hasher::default())
-                .promotion(promotion)
-                .build(),
-        );
-        cell.set(std::sync::Arc::downgrade(&map)).unwrap();
-        let make = |cell: &std::sync::Arc<_>| LocksOnDrop {
-            map: std::sync::Arc::clone(cell),
-        };
-        map.insert(1, make(&cell));
-        assert!(map.get(&1).is_some()); // promoted: 1 is in the read map
-        let (m2, c2) = (std::sync::Arc::clone(&map), std::sync::Arc::clone(&cell));
-        // A new key: rebuilds the dirty map under the lock, loading 1's slot.
-        let t = thread::spawn(move || drop(m2.insert(2, make(&c2))));
-        // Replaces 1's value lock-free and drops the old one.
-        drop(map.insert(1, make(&cell)));
-        t.join().unwrap();
-        assert_eq!(map.len(), 2);
     });
 }
