@@ -71,11 +71,16 @@ pub struct RebuildCost {
     pub promote: f64,
 }
 
-/// Measures [`RebuildCost`] at `n` entries: a map of `n` keys is promoted, then each round
-/// inserts one new key (which rebuilds the dirty map from the `n`-entry read map) and reads it
-/// (one miss, which promotes under `AfterMisses(1)`).
+/// Measures [`RebuildCost`] at `n` entries: a one-shard map of `n` keys is promoted, then each
+/// round inserts one new key (which rebuilds the dirty map from the `n`-entry read map) and reads
+/// it (one miss, which promotes under `AfterMisses(1)`). One shard, so that the cycle is one
+/// read/dirty pair of `n` entries (with several, the first read would promote only its own shard).
 pub fn rebuild_cost<S: Hasher>(n: u64, rounds: usize) -> RebuildCost {
-    let m = map::<S>(Promotion::AfterMisses(1), 0);
+    let m = SyncMap::builder()
+        .hasher(S::default())
+        .promotion(Promotion::AfterMisses(1))
+        .shards(1)
+        .build();
     for i in 0..n {
         m.insert(i, i);
     }

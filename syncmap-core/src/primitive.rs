@@ -106,6 +106,23 @@ pub(crate) fn full_fence() {
     BARRIERS.full.fetch_add(0, Ordering::AcqRel);
 }
 
+/// Asks the processor to start loading the cache line at `p`, without waiting for it: a hint,
+/// for loops that touch many entries scattered in memory (a rebuild, a table's drop), where
+/// each entry's atomic count update would otherwise wait for its own cache miss. A no-op where
+/// there is no such instruction, under miri and under loom.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse", not(miri), not(loom)))]
+    // SAFETY: the `sse` target feature the intrinsic requires is enabled (checked by the `cfg`),
+    // and a prefetch never accesses memory architecturally: it cannot fault or be observed,
+    // whatever the address.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse", not(miri), not(loom))))]
+    let _ = p;
+}
+
 /// The readers' full fence in fenced mode (`reclaim/mode.rs`): [`full_fence`], and nothing else
 /// outside loom. Under loom, the mutant `no_reader_fence` (see `mutant`) removes it, to show
 /// that the loom model of fenced mode catches its absence.

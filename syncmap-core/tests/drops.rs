@@ -478,3 +478,30 @@ fn a_panicking_key_drop_during_a_compaction_is_raised_once_and_loses_nothing() {
     drop(map);
     assert_eq!((keys.now(), values.now()), (0, 0));
 }
+
+/// A table of at least 2^17 entries drops them through a prefetch window (`table.rs`): with one
+/// key's `Drop` panicking in the middle, every other key and value is still dropped exactly once,
+/// and the panic is raised once, by the map's drop.
+#[test]
+fn a_large_table_dropped_with_a_panicking_key_loses_nothing() {
+    const N: u32 = (1 << 17) + 100;
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let touchy = |k: u32| {
+        keys.0.fetch_add(1, Ordering::SeqCst);
+        Touchy {
+            k,
+            panics: k == N / 2,
+            live: Token(Arc::clone(&keys)),
+        }
+    };
+    let mut map = SyncMap::builder().shards(1).build();
+    map.extend((0..N).map(|k| (touchy(k), Val::new(k, &values))));
+    assert_eq!((keys.now(), values.now()), (N as isize, N as isize));
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(map)));
+    let payload = dropped.expect_err("the key's panic is raised");
+    let message = payload
+        .downcast_ref::<String>()
+        .expect("a formatted message");
+    assert_eq!(message, &format!("key {} refuses to drop", N / 2));
+    assert_eq!((keys.now(), values.now()), (0, 0));
+}
