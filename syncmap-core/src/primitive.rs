@@ -23,6 +23,10 @@
 //! and the later thread knows what the earlier one knew, which is what a `SeqCst` fence on each
 //! side of a store-then-load race guarantees.
 //!
+//! Two more things live here because they differ by build: the loom mutants (`mutant`, runs
+//! of the loom build with one barrier removed), and `prefetch`, a cache hint that is nothing
+//! under miri and loom.
+//!
 //! [loom]: https://docs.rs/loom
 
 pub(crate) use std::sync::Arc;
