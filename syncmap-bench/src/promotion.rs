@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::ops::ControlFlow;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
-use syncmap_core::{Promotion, Stats, SyncMap};
+use syncmap_core::{Builder, Promotion, Stats, SyncMap};
 
 /// Runs `per_thread(map, start, count)` on `threads` threads (thread `t` from `t * n`, `n` split
 /// evenly) and returns the time from the first thread's start to the last thread's end, each
@@ -54,11 +54,12 @@ pub fn run_timed<M: Sync>(
 
 /// A `SyncMap` with an explicit rule.
 pub fn map<S: Hasher>(promotion: Promotion, capacity: usize) -> SyncMap<u64, u64, S> {
-    SyncMap::builder()
-        .hasher(S::default())
-        .capacity(capacity)
-        .promotion(promotion)
-        .build()
+    builder::<S>(promotion).capacity(capacity).build()
+}
+
+/// The builder of [`map`], for a map that needs one more setting.
+fn builder<S: Hasher>(promotion: Promotion) -> Builder<u64, u64, S> {
+    SyncMap::builder().hasher(S::default()).promotion(promotion)
 }
 
 /// Per-entry costs of one promotion cycle at `n` entries, best of `rounds`.
@@ -76,11 +77,7 @@ pub struct RebuildCost {
 /// it (one miss, which promotes under `AfterMisses(1)`). One shard, so that the cycle is one
 /// read/dirty pair of `n` entries (with several, the first read would promote only its own shard).
 pub fn rebuild_cost<S: Hasher>(n: u64, rounds: usize) -> RebuildCost {
-    let m = SyncMap::builder()
-        .hasher(S::default())
-        .promotion(Promotion::AfterMisses(1))
-        .shards(1)
-        .build();
+    let m = builder::<S>(Promotion::AfterMisses(1)).shards(1).build();
     for i in 0..n {
         m.insert(i, i);
     }

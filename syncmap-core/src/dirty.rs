@@ -15,11 +15,11 @@
 //!   use the map freely.
 
 use crate::entry::{EntryState, SharedEntry};
-use crate::primitive::{prefetch, Arc};
+use crate::primitive::Arc;
 use crate::read::{ReadOnly, RetiredRead};
 use crate::reclaim::Guard;
 use crate::stats::Counters;
-use crate::table::{Table, PREFETCH_AHEAD};
+use crate::table::Table;
 
 /// State behind the map's mutex.
 pub(crate) struct Dirty<K, V> {
@@ -114,17 +114,11 @@ impl<K, V> Dirty<K, V> {
         // reads no entry again), so the table is sized for them, not for the read map's deleted
         // entries (after a delete-all, that would be a table for every key).
         //
-        // Each entry's cache line is asked for `PREFETCH_AHEAD` entries before it is reached:
-        // the handle's count increment is a locked instruction, which waits for that line, so
-        // without the prefetch a large rebuild takes one full cache miss per entry, one after the
-        // other (BENCHMARKS.md, "Rebuilds that do not wait for each entry").
+        // Prefetched: each kept entry's count increment is a locked instruction, which waits for
+        // the entry's cache line (BENCHMARKS.md, "Rebuilds that do not wait for each entry").
         let mut kept = Vec::new();
         let mut expunged = 0;
-        let mut ahead = read.table.iter().skip(PREFETCH_AHEAD);
-        for entry in read.table.iter() {
-            if let Some(next) = ahead.next() {
-                prefetch(SharedEntry::as_ptr(next));
-            }
+        for entry in read.table.iter_prefetched() {
             // An entry seen with a value is kept without a second look (if it is deleted
             // meanwhile, it is a deleted entry that the dirty map holds, which is allowed); only
             // the ones seen deleted are offered to `try_expunge_locked`.
