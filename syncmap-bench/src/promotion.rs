@@ -3,6 +3,8 @@
 //! - [`rebuild_cost`]: ns per entry of a dirty rebuild (copying the read map's entry pointers
 //!   into a new dirty map) and of the promotion that follows it (publishing the dirty map and
 //!   dropping the old read map's table), at `n` entries;
+//! - [`growth_cost`]: ns per entry of the growth of a full dirty table (moving its entries into
+//!   one of twice the buckets), at `7/8 · 2^log2` entries;
 //! - [`locked_miss_cost`]: ns per lookup that takes the lock and finds its key in the dirty map
 //!   (a *locked miss*), next to a read-map hit of the same keys, at 1 or more threads;
 //! - [`bulk_load`]: conc-map-bench's ramp-up: prefill a fresh map, then read the prefilled keys,
@@ -99,6 +101,28 @@ pub fn rebuild_cost<S: Hasher>(n: u64, rounds: usize) -> RebuildCost {
         assert!(m.stats().dirty_len.is_none(), "the read promotes");
         best.rebuild = best.rebuild.min(rebuilt.as_nanos() as f64 / entries);
         best.promote = best.promote.min(promoted.as_nanos() as f64 / entries);
+    }
+    best
+}
+
+/// ns per entry of the growth of a full dirty table of `7/8 · 2^log2` entries (hashbrown's
+/// load factor), best of `rounds`: a one-shard map that never promotes is filled with that many
+/// new keys, and the next new key's `insert`, which grows the table, is timed.
+pub fn growth_cost<S: Hasher>(log2: u32, rounds: usize) -> f64 {
+    let full = (1_u64 << log2) * 7 / 8;
+    let mut best = f64::INFINITY;
+    for _ in 0..rounds {
+        let m = builder::<S>(Promotion::AfterMisses(usize::MAX))
+            .shards(1)
+            .build();
+        for i in 0..full {
+            m.insert(splitmix64(i), i);
+        }
+        let start = Instant::now();
+        m.insert(splitmix64(full), full);
+        let grown = start.elapsed();
+        assert_eq!(m.stats().dirty_len, Some(full as usize + 1));
+        best = best.min(grown.as_nanos() as f64 / full as f64);
     }
     best
 }

@@ -98,8 +98,27 @@ impl<K, V> Table<K, V> {
     /// so that the entry itself is not read again (a rebuild, where it left the cache since).
     pub(crate) fn push_unique_hashed(&mut self, short: u32, entry: SharedEntry<K, V>) {
         debug_assert_eq!(short, entry.hash);
+        if self.entries.len() == self.entries.capacity() && self.len() >= PREFETCH_GROWTH_FROM {
+            self.grow_prefetched();
+        }
         self.entries
             .insert_unique(table_hash(short), entry, |e| table_hash(e.hash));
+    }
+
+    /// Moves a full table's entries into one of twice the buckets (what hashbrown's own growth
+    /// does), each entry's cache line asked for [`PREFETCH_AHEAD`] entries before its short
+    /// hash is read: hashbrown's rehash reads each entry's hash in bucket order, which in a
+    /// large table is one cache miss after another. Moves handles, so no count changes; runs no
+    /// user code and cannot panic (but for running out of memory, which aborts).
+    #[cold]
+    #[inline(never)]
+    fn grow_prefetched(&mut self) {
+        let bigger = HashTable::with_capacity(self.entries.capacity() * 2);
+        let old = core::mem::replace(&mut self.entries, bigger);
+        for_each_prefetched(old.into_iter(), |entry| {
+            self.entries
+                .insert_unique(table_hash(entry.hash), entry, |e| table_hash(e.hash));
+        });
     }
 
     /// Removes `key` and returns its entry.
@@ -142,17 +161,7 @@ impl<K, V> Table<K, V> {
                 drop_one(entry);
             }
         } else {
-            let mut window: [Option<SharedEntry<K, V>>; PREFETCH_AHEAD] =
-                [const { None }; PREFETCH_AHEAD];
-            for (at, entry) in self.entries.drain().enumerate() {
-                prefetch(SharedEntry::as_ptr(&entry));
-                if let Some(due) = window[at % PREFETCH_AHEAD].replace(entry) {
-                    drop_one(due);
-                }
-            }
-            for due in window.into_iter().flatten() {
-                drop_one(due);
-            }
+            for_each_prefetched(self.entries.drain(), drop_one);
         }
         if let Some(payload) = first_panic {
             panic::resume_unwind(payload);
@@ -183,6 +192,28 @@ const PREFETCH_AHEAD: usize = 8;
 /// entries and values) the window made the drop slower (14–15 → 18 ns an entry), at 1M faster
 /// (40–44 → 27; BENCHMARKS.md, "Rebuilds that do not wait for each entry").
 const PREFETCH_DROPS_FROM: usize = 1 << 17;
+
+/// The size from which a full table grows through [`Table::grow_prefetched`] rather than
+/// hashbrown's rehash: at 57,344 entries and more it measured 1.2–2× faster per entry moved, at
+/// 14,336 no faster (BENCHMARKS.md, "Growth that does not wait for each entry").
+const PREFETCH_GROWTH_FROM: usize = 1 << 15;
+
+/// Calls `f` on each handle [`PREFETCH_AHEAD`] handles after asking for its entry's cache line,
+/// so that that many misses are in flight while `f` works (a loop that would otherwise wait for
+/// each entry in turn). If `f` panics, the handles still in the window are dropped normally.
+fn for_each_prefetched<K, V>(
+    entries: impl Iterator<Item = SharedEntry<K, V>>,
+    mut f: impl FnMut(SharedEntry<K, V>),
+) {
+    let mut window: [Option<SharedEntry<K, V>>; PREFETCH_AHEAD] = [const { None }; PREFETCH_AHEAD];
+    for (at, entry) in entries.enumerate() {
+        prefetch(SharedEntry::as_ptr(&entry));
+        if let Some(due) = window[at % PREFETCH_AHEAD].replace(entry) {
+            f(due);
+        }
+    }
+    window.into_iter().flatten().for_each(f);
+}
 
 /// The hash hashbrown is given for an entry of short hash `short`: `short` in both halves (see
 /// the module docs). One multiplication.

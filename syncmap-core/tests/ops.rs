@@ -491,6 +491,44 @@ fn stats_count_rebuild_copies() {
     assert!(st.amended);
 }
 
+/// A large dirty map grows by moving its entries itself, prefetching them (`table.rs`, from
+/// 32,768 entries on): across several such growths, with a promotion and a rebuild between
+/// them, every key keeps its own value, every entry is found under its own hash
+/// (`check_invariants`), and the rebuild copies each kept entry once.
+#[test]
+fn a_dirty_map_growing_past_the_prefetched_size_keeps_every_key() {
+    const N: u32 = 60_000; // the dirty table grows at 57,344 entries, and at 114,688 below
+    let m = map();
+    for k in 0..N {
+        assert_eq!(m.insert(k, format!("v{k}")), None);
+    }
+    m.check_invariants().unwrap();
+    assert_eq!(
+        (m.len(), m.stats().dirty_len),
+        (N as usize, Some(N as usize))
+    );
+    for k in 0..N {
+        assert_eq!(m.get(&k).as_deref(), Some(&format!("v{k}")), "key {k}");
+    }
+    assert_eq!(
+        m.stats().dirty_len,
+        None,
+        "the misses promoted the dirty map"
+    );
+    // A new key rebuilds a dirty map of every entry, and the next ones grow it again.
+    for k in N..2 * N {
+        m.insert(k, format!("v{k}"));
+    }
+    let st = m.stats();
+    assert_eq!(st.entries_copied, u64::from(N));
+    assert_eq!(st.dirty_len, Some(2 * N as usize));
+    m.check_invariants().unwrap();
+    for k in 0..2 * N {
+        assert_eq!(m.get(&k).as_deref(), Some(&format!("v{k}")), "key {k}");
+    }
+    assert_eq!(m.get(&(2 * N)), None);
+}
+
 fn _send_sync() {
     fn assert<T: Send + Sync>() {}
     assert::<SyncMap<String, Vec<u8>>>();
