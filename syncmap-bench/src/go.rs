@@ -3,7 +3,9 @@
 //! key patterns, the same setup ("prime" loads included) and the same per-goroutine key ranges.
 
 use crate::maps::BenchMap;
+use crate::timing;
 use std::hint::black_box;
+use std::time::Duration;
 
 /// One Go benchmark: its name, its untimed setup and its per-goroutine body.
 pub struct GoBench<M> {
@@ -332,4 +334,16 @@ pub fn all<M: BenchMap>() -> Vec<GoBench<M>> {
             },
         },
     ]
+}
+
+/// Runs the Go benchmark at `index` of [`all`] on a fresh `M`, Go style (`threads` goroutines,
+/// `benchtime`), and returns its ns/op.
+pub fn run_one<M: BenchMap>(index: usize, threads: usize, benchtime: Duration) -> Option<f64> {
+    let bench = all::<M>().swap_remove(index);
+    let make = || {
+        let m = M::new();
+        (bench.setup)(&m);
+        m
+    };
+    Some(timing::go_style(&make, threads, benchtime, &bench.per_g))
 }

@@ -10,6 +10,7 @@ pub mod memory;
 pub mod mixes;
 pub mod pathology;
 pub mod promotion;
+pub mod read;
 pub mod report;
 pub mod shards;
 pub mod timing;

@@ -7,15 +7,17 @@
 //! 9's promotion-rule and shard-count figures, run only when named).
 
 use std::fmt::Write as _;
-use std::hint::black_box;
 use std::time::Duration;
+use syncmap_bench::go::run_one;
 use syncmap_bench::maps::{
     BenchMap, Dash, Hasher, MutexMap, Ours, OursBatched, Papaya, RwLockMap, SccIndex,
 };
-use syncmap_bench::promotion::{self, GoRule};
-use syncmap_bench::report::{svg, Table};
-use syncmap_bench::{go, memory, mixes, pathology, shards, timing};
-use syncmap_core::{Promotion, SyncMap};
+use syncmap_bench::promotion;
+use syncmap_bench::read::{
+    range, range_pinned, range_plain, read_hit, read_hit_pinned, read_hit_plain,
+};
+use syncmap_bench::report::{keep_best, svg, Table};
+use syncmap_bench::{go, memory, mixes, pathology, shards};
 
 #[global_allocator]
 static ALLOC: memory::CountingAlloc = memory::CountingAlloc;
@@ -96,16 +98,6 @@ fn names<S: Hasher>() -> Vec<String> {
     each_map!(S, name())
 }
 
-fn go_one<M: BenchMap>(index: usize, threads: usize, benchtime: Duration) -> Option<f64> {
-    let bench = go::all::<M>().swap_remove(index);
-    let make = || {
-        let m = M::new();
-        (bench.setup)(&m);
-        m
-    };
-    Some(timing::go_style(&make, threads, benchtime, &bench.per_g))
-}
-
 fn go_section<S: Hasher>(opts: &Options, go_figures: &[(String, usize, f64)]) -> Vec<Table> {
     let benches = go::all::<Ours<S>>();
     let mut tables = Vec::new();
@@ -132,7 +124,7 @@ fn go_section<S: Hasher>(opts: &Options, go_figures: &[(String, usize, f64)]) ->
             continue;
         }
         for (t, &threads) in opts.threads.iter().enumerate() {
-            let mut row = each_map_opt!(S, go_one(index, threads, opts.benchtime));
+            let mut row = each_map_opt!(S, run_one(index, threads, opts.benchtime));
             let go = go_figures
                 .iter()
                 .find(|(name, procs, _)| name == bench.name && *procs == threads)
@@ -145,126 +137,9 @@ fn go_section<S: Hasher>(opts: &Options, go_figures: &[(String, usize, f64)]) ->
     tables
 }
 
-fn read_hit_one<M: BenchMap>(threads: usize, benchtime: Duration) -> Option<f64> {
-    let make = || {
-        let m = M::new();
-        for i in 0..1024 {
-            m.store(i, i);
-        }
-        for i in 0..2048 {
-            black_box(m.load(i % 1024));
-        }
-        m
-    };
-    Some(timing::go_style(
-        &make,
-        threads,
-        benchtime,
-        &|m: &M, i, n| {
-            for i in i..i + n {
-                black_box(m.load(i & 1023));
-            }
-        },
-    ))
-}
-
-/// A `SyncMap` of keys `0..1024`, promoted (each key read twice).
-fn filled_syncmap<S: Hasher>() -> SyncMap<u64, u64, S> {
-    let m = SyncMap::with_hasher(S::default());
-    for i in 0..1024 {
-        m.insert(i, i);
-    }
-    for i in 0..2048 {
-        black_box(m.get(&(i % 1024)).map(|v| *v));
-    }
-    m
-}
-
-/// A plain `HashMap` of keys `0..1024`.
-fn filled_hashmap<S: Hasher>() -> std::collections::HashMap<u64, u64, S> {
-    (0..1024).map(|i| (i, i)).collect()
-}
-
-/// The limit: an unsynchronized `HashMap::get` (shared read-only between threads). The key goes
-/// through `black_box`, so each iteration is one real lookup the compiler cannot hoist or fold.
-fn read_hit_plain<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
-    let make = filled_hashmap::<S>;
-    timing::go_style(&make, threads, benchtime, &|m, i, n| {
-        for i in i..i + n {
-            black_box(m.get(&black_box(i & 1023)).copied());
-        }
-    })
-}
-
-/// `SyncMap` through one `pin()` session per thread's batch: the guard is paid once.
-fn read_hit_pinned<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
-    let make = filled_syncmap::<S>;
-    timing::go_style(&make, threads, benchtime, &|m, i, n| {
-        let pinned = m.pin();
-        for i in i..i + n {
-            black_box(pinned.get(&(i & 1023)).copied());
-        }
-    })
-}
-
-/// A full walk of 1,024 entries, per walk.
-fn range_one<M: BenchMap>(threads: usize, benchtime: Duration) -> Option<f64> {
-    let make = || {
-        let m = M::new();
-        for i in 0..1024 {
-            m.store(i, i);
-        }
-        for i in 0..2048 {
-            black_box(m.load(i % 1024));
-        }
-        m
-    };
-    Some(timing::go_style(
-        &make,
-        threads,
-        benchtime,
-        &|m: &M, _, n| {
-            for _ in 0..n {
-                let mut sum = 0_u64;
-                m.range(|k, v| {
-                    sum = sum.wrapping_add(k ^ v);
-                    true
-                });
-                black_box(sum);
-            }
-        },
-    ))
-}
-
-fn range_plain<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
-    let make = filled_hashmap::<S>;
-    timing::go_style(&make, threads, benchtime, &|m, _, n| {
-        for _ in 0..n {
-            let mut sum = 0_u64;
-            for (k, v) in black_box(m) {
-                sum = sum.wrapping_add(k ^ v);
-            }
-            black_box(sum);
-        }
-    })
-}
-
-fn range_pinned<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
-    let make = filled_syncmap::<S>;
-    timing::go_style(&make, threads, benchtime, &|m, _, n| {
-        for _ in 0..n {
-            let mut sum = 0_u64;
-            for (k, v) in m.pin().iter() {
-                sum = sum.wrapping_add(k ^ v);
-            }
-            black_box(sum);
-        }
-    })
-}
-
 fn range_section<S: Hasher>(opts: &Options, table: &mut Table) {
     best_of_two_rows::<S>(opts, table, "range", |threads| {
-        let mut row = each_map_opt!(S, range_one(threads, opts.benchtime));
+        let mut row = each_map_opt!(S, range(threads, opts.benchtime));
         row.insert(1, Some(range_pinned::<S>(threads, opts.benchtime)));
         row.insert(2, Some(range_plain::<S>(threads, opts.benchtime)));
         row
@@ -291,21 +166,9 @@ fn best_of_two_rows<S: Hasher>(
     }
 }
 
-fn keep_best(best: &mut Vec<Option<f64>>, row: Vec<Option<f64>>) {
-    if best.is_empty() {
-        *best = row;
-    } else {
-        for (b, r) in best.iter_mut().zip(row) {
-            if let (Some(b), Some(r)) = (b.as_mut(), r) {
-                *b = b.min(r);
-            }
-        }
-    }
-}
-
 fn read_section<S: Hasher>(opts: &Options, table: &mut Table) {
     best_of_two_rows::<S>(opts, table, "read hit", |threads| {
-        let mut row = each_map_opt!(S, read_hit_one(threads, opts.benchtime));
+        let mut row = each_map_opt!(S, read_hit(threads, opts.benchtime));
         row.insert(1, Some(read_hit_pinned::<S>(threads, opts.benchtime)));
         row.insert(2, Some(read_hit_plain::<S>(threads, opts.benchtime)));
         row
@@ -426,193 +289,6 @@ fn mem_section(opts: &Options) -> Table {
     }
 }
 
-/// Issue 9: the figures the default promotion rule is weighed from, and the rule against Go's,
-/// side by side (each cell the best of `rounds` interleaved runs). Markdown.
-fn promo_section<S: Hasher>(opts: &Options) -> String {
-    let rounds = if opts.quick { 2 } else { 5 };
-    let mut md = String::new();
-    let _ = writeln!(
-        md,
-        "#### Issue 9: dirty rebuild and promotion, {} hasher, 1 thread, best of {rounds} (ns per entry)\n",
-        S::NAME
-    );
-    let _ = writeln!(
-        md,
-        "| entries | rebuild (copy into a new dirty map) | promotion (drop of the old read map) |"
-    );
-    let _ = writeln!(md, "|---:|---:|---:|");
-    let sizes: &[u64] = if opts.quick {
-        &[1 << 10, 1 << 16]
-    } else {
-        &[1 << 4, 1 << 10, 1 << 16, 1 << 20]
-    };
-    for &n in sizes {
-        let cost = promotion::rebuild_cost::<S>(n, rounds);
-        eprintln!("rebuild n={n}: {cost:.2?}");
-        let _ = writeln!(md, "| {n} | {:.2} | {:.2} |", cost.rebuild, cost.promote);
-    }
-    let _ = writeln!(
-        md,
-        "\n#### Issue 9: a locked miss (key only in the dirty map) against a read-map hit, {} hasher, best of {rounds} (ns per lookup, wall time / lookups)\n",
-        S::NAME
-    );
-    let _ = writeln!(
-        md,
-        "| keys | threads | locked miss | read hit | difference |"
-    );
-    let _ = writeln!(md, "|---:|---:|---:|---:|---:|");
-    let keys: &[u64] = if opts.quick {
-        &[1 << 10]
-    } else {
-        &[1 << 10, 1 << 16, 3 << 18]
-    };
-    for &k in keys {
-        for &threads in &opts.threads {
-            let ops = if opts.quick { 1 << 18 } else { 1 << 21 };
-            let (locked, hit) = promotion::locked_miss_cost::<S>(k, threads, ops, rounds);
-            eprintln!("locked miss keys={k} t={threads}: {locked:.1} vs hit {hit:.1}");
-            let _ = writeln!(
-                md,
-                "| {k} | {threads} | {locked:.1} | {hit:.1} | {:.1} |",
-                locked - hit
-            );
-        }
-    }
-    let log2 = if opts.quick { 16 } else { 20 };
-    let reads = 1_u64 << log2;
-    let _ = writeln!(
-        md,
-        "\n#### Issue 9: bulk load, a fresh map pre-sized for 2^{log2} keys, prefilled to 75% ({} keys), then 2^{log2} reads of prefilled keys, unprimed, {} hasher, best of {rounds} (locked reads: `stats().misses`)\n",
-        reads * 3 / 4,
-        S::NAME
-    );
-    let _ = writeln!(md, "| rule | threads | prefill ns/key | locked reads | promotions | first 1/16 of the reads, ns/read | reads, Mops/s |");
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
-    for &threads in &opts.threads {
-        let rules = [
-            ("default", Promotion::default()),
-            ("Go's (`DirtyLen`)", Promotion::DirtyLen),
-        ];
-        let mut best: Vec<Option<promotion::BulkLoad>> = vec![None; rules.len()];
-        for round in 0..rounds {
-            // Alternate which rule runs first.
-            let mut order: Vec<usize> = (0..rules.len()).collect();
-            if round % 2 == 1 {
-                order.reverse();
-            }
-            for i in order {
-                let (b, rule) = (&mut best[i], rules[i].1);
-                let run = promotion::bulk_load::<S>(rule, log2, reads, threads);
-                *b = Some(match *b {
-                    Some(old) if old.read_mops >= run.read_mops => old,
-                    _ => run,
-                });
-            }
-        }
-        for (b, (name, _)) in best.iter().zip(&rules) {
-            let b = b.expect("ran");
-            eprintln!("bulk load {name} t={threads}: {b:.2?}");
-            let _ = writeln!(
-                md,
-                "| {name} | {threads} | {:.0} | {} | {} | {:.1} | {:.2} |",
-                b.insert_ns, b.stats.misses, b.stats.promotions, b.first_reads_ns, b.read_mops
-            );
-        }
-    }
-    let mix_log2 = if opts.quick { 16 } else { 20 };
-    let mut table = Table {
-        title: format!(
-            "Issue 9: conc-map-bench mixes, 2^{mix_log2} slots, {} hasher, default rule against Go's, best of {rounds} interleaved",
-            S::NAME
-        ),
-        unit: "Mops/s",
-        higher_is_better: true,
-        columns: vec!["SyncMap, default rule".into(), "SyncMap, Go's rule".into()],
-        rows: Vec::new(),
-    };
-    for mix in mixes::MIXES {
-        for &threads in &opts.threads {
-            let primes: &[bool] = if mix.prefill > 0.0 {
-                &[false, true]
-            } else {
-                &[false]
-            };
-            for &prime in primes {
-                let mut best = Vec::new();
-                for round in 0..rounds {
-                    // Alternate which rule runs first.
-                    let (ours, go) = if round % 2 == 0 {
-                        let ours = mixes::run::<Ours<S>>(mix, mix_log2, threads, prime);
-                        (ours, mixes::run::<GoRule<S>>(mix, mix_log2, threads, prime))
-                    } else {
-                        let go = mixes::run::<GoRule<S>>(mix, mix_log2, threads, prime);
-                        (mixes::run::<Ours<S>>(mix, mix_log2, threads, prime), go)
-                    };
-                    // Higher is better here: keep the larger figure.
-                    keep_best(&mut best, vec![Some(-ours), Some(-go)]);
-                }
-                let row: Vec<Option<f64>> = best.iter().map(|v| v.map(|v| -v)).collect();
-                let name = format!(
-                    "{}{}, {threads} thread(s)",
-                    mix.name,
-                    if prime { " (primed)" } else { "" }
-                );
-                eprintln!("promo mix {name}: {row:.2?}");
-                table.rows.push((name, row));
-            }
-        }
-    }
-    md.push('\n');
-    md.push_str(&table.markdown());
-    // Go's benchmarks whose misses or promotions the rule changes.
-    let mut go = Table {
-        title: format!(
-            "Issue 9: Go's benchmarks, {} hasher, default rule against Go's, best of {rounds} interleaved",
-            S::NAME
-        ),
-        unit: "ns/op",
-        higher_is_better: false,
-        columns: vec!["SyncMap, default rule".into(), "SyncMap, Go's rule".into()],
-        rows: Vec::new(),
-    };
-    let names = [
-        "LoadMostlyHits",
-        "LoadMostlyMisses",
-        "LoadOrStoreBalanced",
-        "LoadOrStoreUnique",
-        "LoadAndDeleteBalanced",
-        "AdversarialAlloc",
-        "AdversarialDelete",
-        "CompareAndSwapNoExistingKey",
-    ];
-    let benches = go::all::<Ours<S>>();
-    for &threads in &opts.threads {
-        for name in names {
-            let index = benches
-                .iter()
-                .position(|b| b.name == name)
-                .expect("a Go benchmark");
-            let mut best = Vec::new();
-            for round in 0..rounds {
-                // Alternate which rule runs first.
-                let row = if round % 2 == 0 {
-                    let ours = go_one::<Ours<S>>(index, threads, opts.benchtime);
-                    vec![ours, go_one::<GoRule<S>>(index, threads, opts.benchtime)]
-                } else {
-                    let go = go_one::<GoRule<S>>(index, threads, opts.benchtime);
-                    vec![go_one::<Ours<S>>(index, threads, opts.benchtime), go]
-                };
-                keep_best(&mut best, row);
-            }
-            eprintln!("promo go {name} t={threads}: {best:.2?}");
-            go.rows.push((format!("{name}, {threads} thread(s)"), best));
-        }
-    }
-    md.push('\n');
-    md.push_str(&go.markdown());
-    md
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut quick = false;
@@ -713,7 +389,7 @@ fn main() {
     }
     // Not part of a default run: only with `--only promo`.
     let promo = if opts.only.iter().any(|s| s == "promo") {
-        promo_section::<Fold>(&opts)
+        promotion::section::<Fold>(opts.quick, &opts.threads, opts.benchtime)
     } else {
         String::new()
     };

@@ -10,10 +10,14 @@
 //! - [`bulk_load`]: conc-map-bench's ramp-up: prefill a fresh map, then read the prefilled keys,
 //!   counting the reads that took the lock;
 //! - [`GoRule`]: the default `SyncMap` adapter with Go's schedule, to run the mixes under both
-//!   rules side by side.
+//!   rules side by side;
+//! - [`section`]: all of the above as the harness's `--only promo` report.
 
-use crate::maps::Hasher;
-use crate::mixes::splitmix64;
+use crate::go;
+use crate::maps::{Hasher, Ours};
+use crate::mixes::{self, splitmix64};
+use crate::report::{keep_best, Table};
+use std::fmt::Write as _;
 use std::hint::black_box;
 use std::ops::ControlFlow;
 use std::sync::Barrier;
@@ -232,3 +236,190 @@ crate::ours_variant!(
     "SyncMap, Go's rule",
     |S| map::<S>(Promotion::DirtyLen, 0)
 );
+
+/// Issue 9: the figures the default promotion rule is weighed from, and the rule against Go's,
+/// side by side (each cell the best of `rounds` interleaved runs). Markdown.
+pub fn section<S: Hasher>(quick: bool, threads: &[usize], benchtime: Duration) -> String {
+    let rounds = if quick { 2 } else { 5 };
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "#### Issue 9: dirty rebuild and promotion, {} hasher, 1 thread, best of {rounds} (ns per entry)\n",
+        S::NAME
+    );
+    let _ = writeln!(
+        md,
+        "| entries | rebuild (copy into a new dirty map) | promotion (drop of the old read map) |"
+    );
+    let _ = writeln!(md, "|---:|---:|---:|");
+    let sizes: &[u64] = if quick {
+        &[1 << 10, 1 << 16]
+    } else {
+        &[1 << 4, 1 << 10, 1 << 16, 1 << 20]
+    };
+    for &n in sizes {
+        let cost = rebuild_cost::<S>(n, rounds);
+        eprintln!("rebuild n={n}: {cost:.2?}");
+        let _ = writeln!(md, "| {n} | {:.2} | {:.2} |", cost.rebuild, cost.promote);
+    }
+    let _ = writeln!(
+        md,
+        "\n#### Issue 9: a locked miss (key only in the dirty map) against a read-map hit, {} hasher, best of {rounds} (ns per lookup, wall time / lookups)\n",
+        S::NAME
+    );
+    let _ = writeln!(
+        md,
+        "| keys | threads | locked miss | read hit | difference |"
+    );
+    let _ = writeln!(md, "|---:|---:|---:|---:|---:|");
+    let keys: &[u64] = if quick {
+        &[1 << 10]
+    } else {
+        &[1 << 10, 1 << 16, 3 << 18]
+    };
+    for &k in keys {
+        for &threads in threads {
+            let ops = if quick { 1 << 18 } else { 1 << 21 };
+            let (locked, hit) = locked_miss_cost::<S>(k, threads, ops, rounds);
+            eprintln!("locked miss keys={k} t={threads}: {locked:.1} vs hit {hit:.1}");
+            let _ = writeln!(
+                md,
+                "| {k} | {threads} | {locked:.1} | {hit:.1} | {:.1} |",
+                locked - hit
+            );
+        }
+    }
+    let log2 = if quick { 16 } else { 20 };
+    let reads = 1_u64 << log2;
+    let _ = writeln!(
+        md,
+        "\n#### Issue 9: bulk load, a fresh map pre-sized for 2^{log2} keys, prefilled to 75% ({} keys), then 2^{log2} reads of prefilled keys, unprimed, {} hasher, best of {rounds} (locked reads: `stats().misses`)\n",
+        reads * 3 / 4,
+        S::NAME
+    );
+    let _ = writeln!(md, "| rule | threads | prefill ns/key | locked reads | promotions | first 1/16 of the reads, ns/read | reads, Mops/s |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
+    for &threads in threads {
+        let rules = [
+            ("default", Promotion::default()),
+            ("Go's (`DirtyLen`)", Promotion::DirtyLen),
+        ];
+        let mut best: Vec<Option<BulkLoad>> = vec![None; rules.len()];
+        for round in 0..rounds {
+            // Alternate which rule runs first.
+            let mut order: Vec<usize> = (0..rules.len()).collect();
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for i in order {
+                let (b, rule) = (&mut best[i], rules[i].1);
+                let run = bulk_load::<S>(rule, log2, reads, threads);
+                *b = Some(match *b {
+                    Some(old) if old.read_mops >= run.read_mops => old,
+                    _ => run,
+                });
+            }
+        }
+        for (b, (name, _)) in best.iter().zip(&rules) {
+            let b = b.expect("ran");
+            eprintln!("bulk load {name} t={threads}: {b:.2?}");
+            let _ = writeln!(
+                md,
+                "| {name} | {threads} | {:.0} | {} | {} | {:.1} | {:.2} |",
+                b.insert_ns, b.stats.misses, b.stats.promotions, b.first_reads_ns, b.read_mops
+            );
+        }
+    }
+    let mix_log2 = if quick { 16 } else { 20 };
+    let mut table = Table {
+        title: format!(
+            "Issue 9: conc-map-bench mixes, 2^{mix_log2} slots, {} hasher, default rule against Go's, best of {rounds} interleaved",
+            S::NAME
+        ),
+        unit: "Mops/s",
+        higher_is_better: true,
+        columns: vec!["SyncMap, default rule".into(), "SyncMap, Go's rule".into()],
+        rows: Vec::new(),
+    };
+    for mix in mixes::MIXES {
+        for &threads in threads {
+            let primes: &[bool] = if mix.prefill > 0.0 {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            for &prime in primes {
+                let mut best = Vec::new();
+                for round in 0..rounds {
+                    // Alternate which rule runs first.
+                    let (ours, go) = if round % 2 == 0 {
+                        let ours = mixes::run::<Ours<S>>(mix, mix_log2, threads, prime);
+                        (ours, mixes::run::<GoRule<S>>(mix, mix_log2, threads, prime))
+                    } else {
+                        let go = mixes::run::<GoRule<S>>(mix, mix_log2, threads, prime);
+                        (mixes::run::<Ours<S>>(mix, mix_log2, threads, prime), go)
+                    };
+                    // Higher is better here: keep the larger figure.
+                    keep_best(&mut best, vec![Some(-ours), Some(-go)]);
+                }
+                let row: Vec<Option<f64>> = best.iter().map(|v| v.map(|v| -v)).collect();
+                let name = format!(
+                    "{}{}, {threads} thread(s)",
+                    mix.name,
+                    if prime { " (primed)" } else { "" }
+                );
+                eprintln!("promo mix {name}: {row:.2?}");
+                table.rows.push((name, row));
+            }
+        }
+    }
+    md.push('\n');
+    md.push_str(&table.markdown());
+    // Go's benchmarks whose misses or promotions the rule changes.
+    let mut go = Table {
+        title: format!(
+            "Issue 9: Go's benchmarks, {} hasher, default rule against Go's, best of {rounds} interleaved",
+            S::NAME
+        ),
+        unit: "ns/op",
+        higher_is_better: false,
+        columns: vec!["SyncMap, default rule".into(), "SyncMap, Go's rule".into()],
+        rows: Vec::new(),
+    };
+    let names = [
+        "LoadMostlyHits",
+        "LoadMostlyMisses",
+        "LoadOrStoreBalanced",
+        "LoadOrStoreUnique",
+        "LoadAndDeleteBalanced",
+        "AdversarialAlloc",
+        "AdversarialDelete",
+        "CompareAndSwapNoExistingKey",
+    ];
+    let benches = go::all::<Ours<S>>();
+    for &threads in threads {
+        for name in names {
+            let index = benches
+                .iter()
+                .position(|b| b.name == name)
+                .expect("a Go benchmark");
+            let mut best = Vec::new();
+            for round in 0..rounds {
+                // Alternate which rule runs first.
+                let row = if round % 2 == 0 {
+                    let ours = go::run_one::<Ours<S>>(index, threads, benchtime);
+                    vec![ours, go::run_one::<GoRule<S>>(index, threads, benchtime)]
+                } else {
+                    let go = go::run_one::<GoRule<S>>(index, threads, benchtime);
+                    vec![go::run_one::<Ours<S>>(index, threads, benchtime), go]
+                };
+                keep_best(&mut best, row);
+            }
+            eprintln!("promo go {name} t={threads}: {best:.2?}");
+            go.rows.push((format!("{name}, {threads} thread(s)"), best));
+        }
+    }
+    md.push('\n');
+    md.push_str(&go.markdown());
+    md
+}

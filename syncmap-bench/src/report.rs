@@ -190,3 +190,18 @@ pub fn svg(title: &str, tables: &[&Table]) -> String {
     out.push_str("</svg>\n");
     out
 }
+
+/// Folds one more run into `best`, cell by cell, keeping the smaller figure (a `row` starts
+/// `best` when it is empty; a cell missing from either stays as `best` has it). For figures
+/// where higher is better, pass them negated.
+pub fn keep_best(best: &mut Vec<Option<f64>>, row: Vec<Option<f64>>) {
+    if best.is_empty() {
+        *best = row;
+    } else {
+        for (b, r) in best.iter_mut().zip(row) {
+            if let (Some(b), Some(r)) = (b.as_mut(), r) {
+                *b = b.min(r);
+            }
+        }
+    }
+}
