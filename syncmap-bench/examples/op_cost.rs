@@ -13,7 +13,9 @@
 //! present, its value differs), `cas_hit` (a `get`, then a compare-and-swap that succeeds),
 //! `insert_hit` (an `insert` replacing a value), `insert_new` (an `insert` of a key never stored,
 //! growth and promotions included, as in Go's LoadOrStoreUnique), `plain_insert_new` (the same
-//! into a `HashMap`). The map holds 1,024 keys, read once so they are
+//! into a `HashMap`), `load_or_store_hit` (`get_or_insert_full` of a present key, as in Go's
+//! LoadOrStoreCollision), `remove_deleted` (`remove` of key 0, already removed, whose entry
+//! stays in the read map, deleted: Go's LoadAndDeleteCollision and DeleteCollision). The map holds 1,024 keys, read once so they are
 //! promoted, except for `cas_absent`, which runs on an empty map as Go's benchmark does. foldhash.
 
 use std::hint::black_box;
@@ -54,6 +56,14 @@ fn main() {
         "plain_insert_new" => {
             let mut plain = plain;
             run(count, |i| plain.insert(i + 1024, i).unwrap_or(0))
+        }
+        "load_or_store_hit" => run(count, |i| {
+            let (value, loaded) = map.get_or_insert_full(i % 1024, 0);
+            *value + u64::from(loaded)
+        }),
+        "remove_deleted" => {
+            map.remove(&0);
+            run(count, |_| map.remove(&0).map_or(0, |v| *v))
         }
         "cas_hit" => run(count, |i| {
             let key = i % 1024;

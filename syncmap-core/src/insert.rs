@@ -88,7 +88,8 @@ where
     /// Unlike [`try_insert`](Self::try_insert), whose error hands back an owned `Arc` of the
     /// value already present (so that it can travel as a `'static` error), this returns a
     /// [`Ref`] either way: no reference count is touched, so threads that keep finding the same
-    /// key do not contend on it.
+    /// key do not contend on it. Finding a value in the read map costs what a [`get`](Self::get)
+    /// costs.
     ///
     /// ```
     /// use syncmap_core::SyncMap;
@@ -221,6 +222,16 @@ where
     #[allow(clippy::type_complexity)]
     fn load_or_store(&self, key: K, value: V) -> Result<Ref<'_, V>, (Ref<'_, V>, V, K)> {
         let hash = self.hash(&key);
+        // Go's `Load` half first: a key with a value in the read map needs only a bare guard,
+        // which the `Ref` keeps (as `get`), and no operation (Go's LoadOrStoreCollision).
+        let guard = self.domain.enter();
+        let read = self.shard(hash).read.load(&guard);
+        if let Some(existing) = read.table.find(hash, &key).and_then(|e| e.load(&guard)) {
+            let existing = existing.ptr();
+            // SAFETY: loaded under `guard`, which the Ref keeps.
+            return Err((unsafe { Ref::new(guard, existing) }, value, key));
+        }
+        drop(guard);
         crate::reclaim::finish(|| {
             let op = self.domain.begin();
             let (found, rejected) = match self.try_insert_in(&op, hash, key, value) {

@@ -377,8 +377,10 @@ where
     /// Removes `key` and returns its value (Go's `LoadAndDelete`, and `Delete`).
     ///
     /// A key in the read map is removed lock-free: its entry becomes *deleted* and is dropped from
-    /// the maps by a later rebuild. A key only in the dirty map is removed from it under the lock,
-    /// counting a miss (found or not), as Go does since 1.15's fix of golang/go#40999.
+    /// the maps by a later rebuild. A key whose read-map entry is already deleted, or that is
+    /// absent, costs what a [`get`](Self::get) that finds nothing costs, and writes nothing. A
+    /// key only in the dirty map is removed from it under the lock, counting a miss (found or
+    /// not), as Go does since 1.15's fix of golang/go#40999.
     ///
     /// The returned `Arc` may be shared with outstanding [`Ref`]s; the value is dropped when the
     /// last of them goes.
@@ -398,10 +400,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash(key);
-        crate::reclaim::finish(|| {
-            let op = self.domain.begin();
-            self.remove_in(&op, hash, key).map(|(_, value)| value)
-        })
+        crate::reclaim::finish(|| self.remove_value(hash, key))
     }
 
     /// Removes `key` and returns a clone of the stored key with its value, as

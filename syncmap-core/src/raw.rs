@@ -296,12 +296,42 @@ where
         Some((&entry.key, Self::hand_back(op, removed)?))
     }
 
+    /// Go's `LoadAndDelete` for a caller that needs only the value (`remove`). The read map is
+    /// probed under a bare guard, which an operation adopts only once a value has been taken
+    /// out: a key that is absent or whose entry is already deleted costs what a `get` miss
+    /// costs (Go's LoadAndDeleteCollision and DeleteCollision delete one key over and over).
+    pub(crate) fn remove_value<Q>(&self, hash: u64, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let guard = self.domain.enter();
+        let (removed, compact) = match self.probe_read(&guard, hash, key, Slow::Load) {
+            Probe::Read(entry, read) => {
+                let removed = entry.delete(&guard)?;
+                (removed, count_removed(read))
+            }
+            Probe::Absent => return None,
+            Probe::Dirty => {
+                drop(guard);
+                let op = self.domain.begin();
+                return self.remove_in(&op, hash, key).map(|(_, value)| value);
+            }
+        };
+        // From here the value is the operation's to retire (`adopt`: as if it had begun with
+        // the guard).
+        let op = self.domain.adopt(guard);
+        if compact {
+            self.compact(&op, self.shard(hash));
+        }
+        Self::hand_back(&op, Some(removed))
+    }
+
     /// Counts a value removed from an entry found through `read` and, if that leaves the key's
     /// shard mostly deleted entries, compacts the shard (see `promote::compact_locked`).
     #[inline]
     pub(crate) fn note_removed(&self, op: &MapOp<'_, K, V>, hash: u64, read: &ReadOnly<K, V>) {
-        read.add_len(-1);
-        if mostly_deleted(read) {
+        if count_removed(read) {
             self.compact(op, self.shard(hash));
         }
     }
@@ -546,4 +576,12 @@ where
             });
         }
     }
+}
+
+/// Counts a value removed from an entry found through `read`, and says whether that left the
+/// shard's read map mostly deleted entries (to compact, once under an operation).
+#[inline]
+fn count_removed<K, V>(read: &ReadOnly<K, V>) -> bool {
+    read.add_len(-1);
+    mostly_deleted(read)
 }
