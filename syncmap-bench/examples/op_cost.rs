@@ -15,7 +15,9 @@
 //! growth and promotions included, as in Go's LoadOrStoreUnique), `plain_insert_new` (the same
 //! into a `HashMap`), `load_or_store_hit` (`get_or_insert_full` of a present key, as in Go's
 //! LoadOrStoreCollision), `remove_deleted` (`remove` of key 0, already removed, whose entry
-//! stays in the read map, deleted: Go's LoadAndDeleteCollision and DeleteCollision). The map holds 1,024 keys, read once so they are
+//! stays in the read map, deleted: Go's LoadAndDeleteCollision and DeleteCollision),
+//! `clear_store` (a `clear`, then an `insert` of one of 256 keys: Go's Clear),
+//! `insert_remove_new` (an `insert` of a new key, then its `remove`: Go's SwapMostlyMisses). The map holds 1,024 keys, read once so they are
 //! promoted, except for `cas_absent`, which runs on an empty map as Go's benchmark does. foldhash.
 
 use std::hint::black_box;
@@ -65,6 +67,14 @@ fn main() {
             map.remove(&0);
             run(count, |_| map.remove(&0).map_or(0, |v| *v))
         }
+        "insert_remove_new" => run(count, |i| {
+            map.insert(i + 1024, i);
+            map.remove(&(i + 1024)).map_or(0, |v| *v)
+        }),
+        "clear_store" => run(count, |i| {
+            map.clear();
+            map.insert(i % 256, i).map_or(0, |v| *v)
+        }),
         "cas_hit" => run(count, |i| {
             let key = i % 1024;
             let current = *map.get(&key).expect("present");
