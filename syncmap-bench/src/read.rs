@@ -9,18 +9,21 @@ use std::hint::black_box;
 use std::time::Duration;
 use syncmap_core::SyncMap;
 
+/// A map of keys `0..1024`, each read twice (so that `SyncMap` promotes them).
+fn filled<M: BenchMap>() -> M {
+    let m = M::new();
+    for i in 0..1024 {
+        m.store(i, i);
+    }
+    for i in 0..2048 {
+        black_box(m.load(i % 1024));
+    }
+    m
+}
+
 /// ns per `Load` of a present key, keys `0..1024` promoted first, at `threads` threads.
 pub fn read_hit<M: BenchMap>(threads: usize, benchtime: Duration) -> Option<f64> {
-    let make = || {
-        let m = M::new();
-        for i in 0..1024 {
-            m.store(i, i);
-        }
-        for i in 0..2048 {
-            black_box(m.load(i % 1024));
-        }
-        m
-    };
+    let make = filled::<M>;
     Some(timing::go_style(
         &make,
         threads,
@@ -74,16 +77,7 @@ pub fn read_hit_pinned<S: Hasher>(threads: usize, benchtime: Duration) -> f64 {
 
 /// A full walk of 1,024 entries, per walk.
 pub fn range<M: BenchMap>(threads: usize, benchtime: Duration) -> Option<f64> {
-    let make = || {
-        let m = M::new();
-        for i in 0..1024 {
-            m.store(i, i);
-        }
-        for i in 0..2048 {
-            black_box(m.load(i % 1024));
-        }
-        m
-    };
+    let make = filled::<M>;
     Some(timing::go_style(
         &make,
         threads,
