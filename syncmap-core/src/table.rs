@@ -105,11 +105,14 @@ impl<K, V> Table<K, V> {
             .insert_unique(table_hash(short), entry, |e| table_hash(e.hash));
     }
 
-    /// Moves a full table's entries into one of twice the buckets (what hashbrown's own growth
-    /// does), each entry's cache line asked for [`PREFETCH_AHEAD`] entries before its short
-    /// hash is read: hashbrown's rehash reads each entry's hash in bucket order, which in a
-    /// large table is one cache miss after another. Moves handles, so no count changes; runs no
-    /// user code and cannot panic (but for running out of memory, which aborts).
+    /// Moves a full table's entries into one sized for twice as many, each entry's cache line
+    /// asked for [`PREFETCH_AHEAD`] entries before its short hash is read: hashbrown's rehash
+    /// reads each entry's hash in bucket order, which in a large table is one cache miss after
+    /// another. With nothing removed that is twice the buckets, as hashbrown's own growth; when
+    /// removals' tombstones used up the room it is fewer (hashbrown would rehash in place),
+    /// and either way the next growth is as many inserts away as the table holds. Moves
+    /// handles, so no count changes; runs no user code and cannot panic (but for running out of
+    /// memory, which aborts).
     #[cold]
     #[inline(never)]
     fn grow_prefetched(&mut self) {
@@ -194,8 +197,8 @@ const PREFETCH_AHEAD: usize = 8;
 const PREFETCH_DROPS_FROM: usize = 1 << 17;
 
 /// The size from which a full table grows through [`Table::grow_prefetched`] rather than
-/// hashbrown's rehash: at 57,344 entries and more it measured 1.2–2× faster per entry moved, at
-/// 14,336 no faster (BENCHMARKS.md, "Growth that does not wait for each entry").
+/// hashbrown's rehash: at 57,344 entries and more it measured 1.1–2.8× faster per entry moved,
+/// at 14,336 no faster (BENCHMARKS.md, "Growth that does not wait for each entry").
 const PREFETCH_GROWTH_FROM: usize = 1 << 15;
 
 /// Calls `f` on each handle [`PREFETCH_AHEAD`] handles after asking for its entry's cache line,

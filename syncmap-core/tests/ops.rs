@@ -529,6 +529,33 @@ fn a_dirty_map_growing_past_the_prefetched_size_keeps_every_key() {
     assert_eq!(m.get(&(2 * N)), None);
 }
 
+/// The same growth in a dirty map that removals have left tombstones in (never promoted, so
+/// every removal takes the key out of the dirty table): the table is rebuilt for twice its
+/// entries whatever its bucket count, and nothing is lost or kept that was removed.
+#[test]
+fn a_dirty_map_with_tombstones_grows_without_losing_keys() {
+    let m: SyncMap<u32, u32> = SyncMap::builder()
+        .shards(1)
+        .promotion(Promotion::AfterMisses(usize::MAX))
+        .build();
+    for k in 0..60_000 {
+        m.insert(k, k);
+    }
+    for k in (0..60_000).step_by(2) {
+        assert_eq!(m.remove(&k).as_deref(), Some(&k));
+    }
+    for k in 60_000..150_000 {
+        m.insert(k, k);
+    }
+    m.check_invariants().unwrap();
+    assert_eq!(m.stats().promotions, 0);
+    assert_eq!(m.len(), 30_000 + 90_000);
+    for k in 0..150_000 {
+        let expected = (k >= 60_000 || k % 2 == 1).then_some(k);
+        assert_eq!(m.get(&k).as_deref().copied(), expected, "key {k}");
+    }
+}
+
 fn _send_sync() {
     fn assert<T: Send + Sync>() {}
     assert::<SyncMap<String, Vec<u8>>>();
