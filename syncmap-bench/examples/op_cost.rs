@@ -17,8 +17,10 @@
 //! LoadOrStoreCollision), `remove_deleted` (`remove` of key 0, already removed, whose entry
 //! stays in the read map, deleted: Go's LoadAndDeleteCollision and DeleteCollision),
 //! `clear_store` (a `clear`, then an `insert` of one of 256 keys: Go's Clear),
-//! `insert_remove_new` (an `insert` of a new key, then its `remove`: Go's SwapMostlyMisses). The map holds 1,024 keys, read once so they are
-//! promoted, except for `cas_absent`, which runs on an empty map as Go's benchmark does. foldhash.
+//! `insert_remove_new` (an `insert` of a new key, then its `remove`: Go's SwapMostlyMisses).
+//! The map holds 1,024 keys, read once so they are promoted, except for `cas_absent`, which runs
+//! on an empty map as Go's benchmark does. foldhash, seeded at random: counts of the paths that
+//! change a table move by a few percent from run to run.
 
 use std::hint::black_box;
 use syncmap_core::SyncMap;
