@@ -231,9 +231,10 @@ where
             // SAFETY: loaded under `guard`, which the Ref keeps.
             return Err((unsafe { Ref::new(guard, existing) }, value, key));
         }
-        drop(guard);
         crate::reclaim::finish(|| {
-            let op = self.domain.begin();
+            // The guard goes on as the operation's (`adopt`), rather than being left and taken
+            // again.
+            let op = self.domain.adopt(guard);
             let (found, rejected) = match self.try_insert_in(&op, hash, key, value) {
                 Ok(stored) => (stored.ptr(), None),
                 Err((existing, value, key)) => (existing.ptr(), Some((value, key))),

@@ -298,8 +298,8 @@ where
 
     /// Go's `LoadAndDelete` for a caller that needs only the value (`remove`). The read map is
     /// probed under a bare guard, which an operation adopts only once a value has been taken
-    /// out: a key that is absent or whose entry is already deleted costs what a `get` miss
-    /// costs (Go's LoadAndDeleteCollision and DeleteCollision delete one key over and over).
+    /// out or the lock is needed: a key that is absent or whose entry is already deleted costs
+    /// what a `get` miss costs (Go's LoadAndDeleteCollision and DeleteCollision delete one key over and over).
     pub(crate) fn remove_value<Q>(&self, hash: u64, key: &Q) -> Option<Arc<V>>
     where
         K: Borrow<Q>,
@@ -313,8 +313,7 @@ where
             }
             Probe::Absent => return None,
             Probe::Dirty => {
-                drop(guard);
-                let op = self.domain.begin();
+                let op = self.domain.adopt(guard);
                 return self.remove_in(&op, hash, key).map(|(_, value)| value);
             }
         };

@@ -98,7 +98,7 @@ impl<K, V> Table<K, V> {
     /// so that the entry itself is not read again (a rebuild, where it left the cache since).
     pub(crate) fn push_unique_hashed(&mut self, short: u32, entry: SharedEntry<K, V>) {
         debug_assert_eq!(short, entry.hash);
-        if self.entries.len() == self.entries.capacity() && self.len() >= PREFETCH_GROWTH_FROM {
+        if self.len() == self.entries.capacity() && self.len() >= PREFETCH_GROWTH_FROM {
             self.grow_prefetched();
         }
         self.entries
