@@ -314,7 +314,7 @@ fn main() {
                 let _ = MAP_FILTER.set(args.next().expect("--map NAME"));
             }
             "-h" | "--help" => {
-                println!("usage: syncmap-bench [--quick] [--out DIR] [--go FILE] [--only read,go,mix,patho,mem,promo,shards] [--filter BENCH] [--map MAP]");
+                println!("usage: syncmap-bench [--quick] [--out DIR] [--go FILE] [--only read,go,mix,patho,mem,promo,shards,shardmem] [--filter BENCH] [--map MAP]");
                 return;
             }
             other => panic!("unknown argument {other:?} (try --help)"),
@@ -393,9 +393,12 @@ fn main() {
     } else {
         String::new()
     };
-    // Not part of a default run: only with `--only shards`.
+    // Not part of a default run: only with `--only shards` (or its memory table alone,
+    // `--only shardmem`).
     let shards = if opts.only.iter().any(|s| s == "shards") {
         shards::section::<Fold>(opts.quick, &opts.threads)
+    } else if opts.only.iter().any(|s| s == "shardmem") {
+        shards::memory_table::<Fold>()
     } else {
         String::new()
     };

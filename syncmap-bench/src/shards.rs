@@ -443,6 +443,13 @@ pub fn section<S: Hasher>(quick: bool, threads: &[usize]) -> String {
         let _ = writeln!(md, " {} | {ratio:.2}× |", SHARDS[best]);
     }
 
+    md.push_str(&memory_table::<S>());
+    md
+}
+
+/// The memory rows as a markdown table (also run alone: `--only shardmem`).
+pub fn memory_table<S: Hasher>() -> String {
+    let mut md = String::new();
     let _ = writeln!(
         md,
         "\n#### Issue 9: bytes of a map, `String` keys \"plugin-0\"..\"plugin-9\", `u64` values, {} hasher (`size_of` the map + requested heap bytes, the keys' 8-byte buffers included; 10 entries: mean (least–most) over {SEEDS} maps, each with its own random seed)\n",

@@ -26,8 +26,8 @@
 use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use crate::reclaim::Guard;
 use crate::table::Table;
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
-use crossbeam_utils::CachePadded;
 
 /// The published read map (Go's `read`): an atomic pointer to a boxed snapshot. Loaded under a
 /// reclamation guard; replaced only under the dirty lock, and the replaced snapshot is retired
@@ -101,7 +101,40 @@ impl<K, V> Drop for ReadCell<K, V> {
 /// The live-value count of one *generation* of the map. A generation lasts from one `clear` to
 /// the next: promotions hand the counter on, `clear` starts a new one, so a writer still working
 /// on an entry of a cleared generation updates that generation's count, not the current one.
-pub(crate) type LenCell = Arc<CachePadded<AtomicIsize>>;
+pub(crate) type LenCell = Arc<Apart<AtomicIsize>>;
+
+/// A value kept apart from its neighbours in memory: 128 bytes on each side, so no cache line,
+/// nor the pair of lines that x86's adjacent-line prefetcher fetches together, holds both the
+/// value and anything else. Unlike `CachePadded`, it does not raise the alignment of what holds
+/// it: an allocation aligned to more than 16 bytes goes through glibc's `posix_memalign`, which
+/// cost 430–830 instructions (callgrind) for each allocation that used `CachePadded`: every
+/// promotion's new snapshot, and a `clear`'s snapshot and counter (`BENCHMARKS.md`, "Clear and
+/// small promotions"). The price is memory: 48 more bytes a shard for each of the two.
+#[repr(C)]
+pub(crate) struct Apart<T> {
+    _before: MaybeUninit<[u8; 128]>,
+    value: T,
+    _after: MaybeUninit<[u8; 128]>,
+}
+
+impl<T> Apart<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Apart {
+            _before: MaybeUninit::uninit(),
+            value,
+            _after: MaybeUninit::uninit(),
+        }
+    }
+}
+
+impl<T> core::ops::Deref for Apart<T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
 
 pub(crate) struct ReadOnly<K, V> {
     pub(crate) table: Table<K, V>,
@@ -110,8 +143,8 @@ pub(crate) struct ReadOnly<K, V> {
     pub(crate) len: LenCell,
     /// Bits of the hashes of keys added to the dirty map while this snapshot is current.
     filter: FilterCell,
-    /// Lock-free miss accounting, padded away from the fields a read hit uses.
-    miss: CachePadded<MissCount>,
+    /// Lock-free miss accounting, kept apart from the fields a read hit uses.
+    miss: Apart<MissCount>,
 }
 
 struct MissCount {
@@ -156,7 +189,7 @@ impl<K, V> ReadOnly<K, V> {
             amended: AtomicBool::new(false),
             len,
             filter: FilterCell(AtomicPtr::new(core::ptr::null_mut())),
-            miss: CachePadded::new(MissCount {
+            miss: Apart::new(MissCount {
                 pending: AtomicUsize::new(0),
                 budget: AtomicUsize::new(0),
             }),
@@ -165,10 +198,7 @@ impl<K, V> ReadOnly<K, V> {
 
     /// An empty read map starting a new generation.
     pub(crate) fn empty() -> Self {
-        Self::new(
-            Table::new(),
-            Arc::new(CachePadded::new(AtomicIsize::new(0))),
-        )
+        Self::new(Table::new(), Arc::new(Apart::new(AtomicIsize::new(0))))
     }
 
     #[inline]
