@@ -57,9 +57,10 @@ pub enum Promotion {
     ///   costing about three times (340 ns at 786k keys) what its copy and drop will. So a bulk
     ///   load into a fresh or cleared map is promoted after 64 locked reads instead of one per
     ///   key (786,432 prefilled keys read back: 1.8–2.4× the read throughput);
-    /// - at least 64 misses (promoting and rebuilding a tiny map costs 1.4–2.2 µs), never more
-    ///   than Go's count, the dirty map's length; and every miss is counted under the lock, so
-    ///   the promotion comes at the threshold even under concurrency.
+    /// - at least 64 misses, however small the dirty map (promoting and rebuilding a tiny map
+    ///   costs 1.4–2.2 µs, mostly fixed costs), so a dirty map of fewer than 64 keys is
+    ///   promoted later than Go would; and every miss is counted under the lock, so the
+    ///   promotion comes at the threshold even under concurrency.
     ///
     /// Every rebuild but the last copies at most twice the misses counted after it, so the
     /// entries copied stay O(1) per operation even when a new key follows every promotion.

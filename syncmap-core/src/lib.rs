@@ -173,8 +173,10 @@
 //!   drop); and once the dirty map has stopped growing, only the entries it inherited from the
 //!   read map are owed, its new keys having paid their own way. So a bulk load into a fresh map
 //!   is promoted after 64 locked reads instead of one per key, while a workload that inserts a
-//!   new key after every promotion still copies O(1) entries per operation. Each departure and
-//!   its figure: [`Promotion::Amortized`]; the measurements: `BENCHMARKS.md`.
+//!   new key after every promotion still copies O(1) entries per operation. A promotion waits
+//!   for at least 64 locked misses, even when the dirty map holds fewer keys (Go promotes a
+//!   one-key dirty map at its first miss; most of a promotion's cost is fixed). Each departure
+//!   and its figure: [`Promotion::Amortized`]; the measurements: `BENCHMARKS.md`.
 //! - A `remove`, `remove_entry`, `compare_and_remove`, `remove_if` or `retain` that leaves a
 //!   shard's read map mostly deleted entries (at least 64 entries, at most a quarter with a value)
 //!   compacts the shard: under the lock it rebuilds the dirty map (expunging the deleted

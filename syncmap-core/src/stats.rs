@@ -18,10 +18,13 @@ pub(crate) struct Counters {
 /// paths, under the map's lock, so keeping them adds no write to the read-hit path.
 ///
 /// ```
-/// use syncmap_core::SyncMap;
+/// use syncmap_core::{Promotion, SyncMap};
 ///
-/// let map = SyncMap::new();
+/// // Go's promotion rule (the default waits for at least 64 misses).
+/// let map = SyncMap::builder().promotion(Promotion::DirtyLen).build();
 /// map.insert("a", 1); // new key: goes to the dirty map
+/// let stats = map.stats();
+/// assert_eq!((stats.read_len, stats.dirty_len, stats.amended), (0, Some(1), true));
 /// assert!(map.get("a").is_some()); // read miss, found in dirty: 1 miss ≥ 1 dirty key → promote
 /// let stats = map.stats();
 /// assert_eq!((stats.misses, stats.promotions), (1, 1));

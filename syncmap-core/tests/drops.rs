@@ -100,12 +100,18 @@ fn key(k: u32, live: &Arc<Live>) -> Key {
     }
 }
 
-/// A map whose keys `0..n` are in the read map (promoted), built by this thread.
+/// A map whose keys `0..n` are in the read map (promoted by a full walk), built by this thread.
 fn promoted(n: u32, keys: &Arc<Live>, values: &Arc<Live>) -> SyncMap<Key, Val> {
     let map = SyncMap::new();
     for k in 0..n {
         map.insert(key(k, keys), Val::new(k, values));
     }
+    let mut walked = 0;
+    let _ = map.for_each(|_, _| {
+        walked += 1;
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    assert_eq!(walked, n);
     for k in 0..n {
         assert!(map.get(&key(k, keys)).is_some());
     }

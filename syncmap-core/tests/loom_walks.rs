@@ -7,8 +7,9 @@
 //! --release --test loom --test loom_walks`. Under `--cfg loom`, `primitive.rs` swaps the map's
 //! mutex, atomics, thread-locals and the reclaimer's barriers for loom-visible versions, so what
 //! is model-checked here is the shipped algorithm code. Every model runs with the default
-//! promotion rule (`Promotion::Amortized`: on these few keys its threshold is the dirty map's
-//! length, as Go's, but a lookup the new-key filter answers counts nothing) and with
+//! promotion rule (`Promotion::Amortized`: under loom its floor is one miss, so on these few
+//! keys it promotes after half the dirty map's length, at least one miss, and a lookup the
+//! new-key filter answers counts nothing) and with
 //! `Promotion::AfterMisses(1)` (constant promotions and dirty rebuilds). Each checks the values
 //! every thread saw, the final contents, `len`, Go's invariants (`check_invariants`) and the
 //! number of live values (none leaked, none dropped twice).

@@ -52,8 +52,12 @@ fn state_of(map: &SyncMap<u32, Counted>, key: u32) -> (Option<EntryState>, Optio
 fn entry_state_machine_walk() {
     let live = Arc::new(AtomicIsize::new(0));
     {
-        // One shard, so that key 2's rebuild is the one that expunges key 1.
-        let map: SyncMap<u32, Counted> = SyncMap::builder().shards(1).build();
+        // One shard, so that key 2's rebuild is the one that expunges key 1; Go's promotion
+        // rule, so that one miss promotes a one-key dirty map.
+        let map: SyncMap<u32, Counted> = SyncMap::builder()
+            .shards(1)
+            .promotion(Promotion::DirtyLen)
+            .build();
         let v = |n| Counted::new(n, &live);
         map.insert(1, v(10)); // new key: dirty only
         assert_eq!(state_of(&map, 1), (None, Some(true)));

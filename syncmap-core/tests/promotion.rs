@@ -78,19 +78,47 @@ fn bulk_load_is_promoted_after_a_handful_of_locked_misses() {
     assert_eq!((g.stats().misses, g.stats().promotions), (n, 1));
 }
 
-/// Fewer keys than the floor: Go's threshold, the dirty map's length.
+/// Fewer keys than the floor: still `FLOOR` misses (a promotion's cost is mostly fixed), where
+/// Go's rule promotes after the dirty map's length.
 #[test]
-fn small_dirty_maps_promote_as_in_go() {
-    let m = map(Promotion::Amortized);
-    for i in 0..4 {
-        m.insert(i, i);
-    }
-    for _ in 0..3 {
+fn small_dirty_maps_wait_for_the_floor() {
+    for (promotion, after) in [(Promotion::Amortized, FLOOR), (Promotion::DirtyLen, 4)] {
+        let m = map(promotion);
+        for i in 0..4 {
+            m.insert(i, i);
+        }
+        for _ in 0..after - 1 {
+            m.get(&0);
+        }
+        assert_eq!(m.stats().promotions, 0, "{promotion:?}");
         m.get(&0);
+        assert_eq!((m.stats().misses, m.stats().promotions), (after, 1));
     }
-    assert_eq!(m.stats().promotions, 0);
-    m.get(&0);
-    assert_eq!((m.stats().misses, m.stats().promotions), (4, 1));
+}
+
+/// Go's SwapMostlyMisses: beside one settled key, a new key is inserted and removed over and
+/// over. Each removal is a locked miss on a dirty map of one or two keys; Go's rule promotes on
+/// nearly every one of them (and the next insert rebuilds), the default once per `FLOOR`.
+#[test]
+fn inserting_and_removing_new_keys_promotes_once_per_floor() {
+    let n = 10 * FLOOR;
+    for (promotion, at_least, at_most) in [
+        (Promotion::Amortized, n / FLOOR, n / FLOOR),
+        (Promotion::DirtyLen, n / 2, n),
+    ] {
+        let m = promoted(promotion, 1);
+        for i in 1..=n {
+            m.insert(i, i);
+            assert_eq!(m.remove(&i).as_deref(), Some(&i));
+        }
+        let promotions = m.stats().promotions - 1; // the walk in `promoted`
+        assert!(
+            (at_least..=at_most).contains(&promotions),
+            "{promotion:?}: {promotions}"
+        );
+        assert_eq!(m.get_cloned(&0), Some(0));
+        assert_eq!(m.len(), 1);
+    }
 }
 
 /// After a rebuild that copied `n` entries, the rule waits for `n / 2` misses (a miss weighs
