@@ -180,6 +180,41 @@ fn with_no_reader_a_value_is_dropped_before_the_call_returns() {
     assert_eq!(map.stats().retired_pending, 0);
 }
 
+/// One operation retiring one, two and many items (the first two are kept inline, the rest in a
+/// vector): each is dropped once, before the call returns.
+#[test]
+fn operations_that_retire_one_two_or_many_items_drop_each_once() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    // One shard: a `clear` of a read map plus a dirty map retires two items (the snapshot and
+    // the dirty table).
+    let map: SyncMap<Key, Val> = SyncMap::builder().shards(1).build();
+    map.insert(key(0, &keys), Val::new(0, &values));
+    let _ = map.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(())); // promotes key 0
+    map.insert(key(1, &keys), Val::new(1, &values)); // dirty only
+    map.insert(key(2, &keys), Val::new(2, &values));
+    drop(map.insert(key(2, &keys), Val::new(22, &values))); // one item: the replaced value
+    assert_eq!((keys.now(), values.now()), (3, 3));
+    drop(map.remove(&key(1, &keys))); // two items: the dirty-only entry and its value
+    assert_eq!((keys.now(), values.now()), (2, 2));
+    map.clear(); // two items: the read snapshot and the dirty table
+    assert_eq!((keys.now(), values.now()), (0, 0));
+
+    // Eight shards, 64 keys promoted and 64 more in the dirty maps: a `clear` retires a snapshot
+    // and a dirty table for each shard written, up to sixteen items.
+    let map: SyncMap<Key, Val> = SyncMap::builder().shards(8).build();
+    for k in 0..64 {
+        map.insert(key(k, &keys), Val::new(k, &values));
+    }
+    let _ = map.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(())); // promotes them
+    for k in 64..128 {
+        map.insert(key(k, &keys), Val::new(k, &values));
+    }
+    assert_eq!((keys.now(), values.now()), (128, 128));
+    map.clear();
+    assert_eq!((keys.now(), values.now()), (0, 0));
+    assert_eq!(map.stats().retired_pending, 0);
+}
+
 #[test]
 fn a_dirty_only_key_is_dropped_when_removed() {
     let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));

@@ -59,7 +59,7 @@ use crate::primitive::{
 };
 use core::cell::Cell;
 use core::marker::PhantomData;
-use core::mem::{self, ManuallyDrop};
+use core::mem::{self, ManuallyDrop, MaybeUninit};
 use core::ptr::{self, NonNull};
 use crossbeam_utils::CachePadded;
 use std::panic::{self, AssertUnwindSafe};
@@ -217,10 +217,11 @@ impl<G> Domain<G> {
         Op {
             guard: ManuallyDrop::new(guard),
             domain: self,
-            unlinked: Cell::new(false),
+            retired: Cell::new(0),
             large: Cell::new(false),
-            first: ManuallyDrop::new(Cell::new(None)),
-            rest: ManuallyDrop::new(Cell::new(Vec::new())),
+            first: Cell::new(MaybeUninit::uninit()),
+            second: Cell::new(MaybeUninit::uninit()),
+            rest: Cell::new(MaybeUninit::uninit()),
         }
     }
 
@@ -426,17 +427,24 @@ impl Drop for Guard<'_> {
 pub(crate) struct Op<'a, G> {
     guard: ManuallyDrop<Guard<'a>>,
     domain: &'a Domain<G>,
-    /// Whether anything was retired: a one-byte flag, so the common end of an operation never
-    /// reads the (wide) garbage back; reading it right after building it would stall on store
-    /// forwarding.
-    unlinked: Cell<bool>,
+    /// How many items were retired, up to `MANY`: a one-byte count, so the common end of an
+    /// operation never reads the (wide) garbage back; reading it right after building it would
+    /// stall on store forwarding.
+    retired: Cell<u8>,
     /// Whether something retired is too large to wait for a batch.
     large: Cell<bool>,
-    /// The first item retired (usually the only one), kept inline; the others in `rest`. Both
-    /// are taken (retired) only if `unlinked`; otherwise they are empty and own nothing.
-    first: ManuallyDrop<Cell<Option<G>>>,
-    rest: ManuallyDrop<Cell<Vec<G>>>,
+    /// Invariant: `first` holds the first item retired iff `retired >= 1`, `second` the second
+    /// iff `retired == 2`, and `rest` a vector of all but the first iff `retired == MANY`; each
+    /// is uninitialised otherwise, so an operation that retires nothing writes none of them, and
+    /// one that retires two (a removal from the dirty map: the entry and its value; a `clear`:
+    /// the snapshot and the dirty table) allocates no vector.
+    first: Cell<MaybeUninit<G>>,
+    second: Cell<MaybeUninit<G>>,
+    rest: Cell<MaybeUninit<Vec<G>>>,
 }
+
+/// `Op::retired` once `rest` is in use.
+const MANY: u8 = 3;
 
 impl<'a, G> Op<'a, G> {
     /// The operation's guard.
@@ -449,20 +457,38 @@ impl<'a, G> Op<'a, G> {
     /// Takes `&self`, so references loaded under the operation's guard stay usable.
     #[inline]
     pub(crate) fn retire(&self, garbage: G) {
-        if self.unlinked.replace(true) {
-            self.retire_more(garbage);
+        if self.retired.get() == 0 {
+            // Invariant: `first` was uninitialised (it owns nothing) and now holds the item.
+            self.first.set(MaybeUninit::new(garbage));
+            self.retired.set(1);
         } else {
-            // The first item: `first` is still `None`, which owns nothing to drop.
-            mem::forget(self.first.replace(Some(garbage)));
+            self.retire_more(garbage);
         }
     }
 
     #[cold]
     #[inline(never)]
     fn retire_more(&self, garbage: G) {
-        let mut rest = self.rest.take();
-        rest.push(garbage);
-        self.rest.set(rest);
+        match self.retired.get() {
+            1 => {
+                self.second.set(MaybeUninit::new(garbage));
+                self.retired.set(2);
+            }
+            2 => {
+                // SAFETY: `retired == 2`, so `second` holds an item (the invariant); it moves
+                // into `rest`, and `second` is uninitialised again.
+                let second = unsafe { self.second.replace(MaybeUninit::uninit()).assume_init() };
+                self.rest.set(MaybeUninit::new(vec![second, garbage]));
+                self.retired.set(MANY);
+            }
+            _ => {
+                // SAFETY: `retired == MANY`, so `rest` holds a vector (the invariant), which is
+                // taken out and put back.
+                let mut rest = unsafe { self.rest.replace(MaybeUninit::uninit()).assume_init() };
+                rest.push(garbage);
+                self.rest.set(MaybeUninit::new(rest));
+            }
+        }
     }
 
     /// Like [`retire`](Self::retire), for something large (a whole table): never left waiting
@@ -477,10 +503,10 @@ impl<'a, G> Op<'a, G> {
     /// garbage is retired. (Always inlined, so the operation is not moved: see `enter`.)
     #[inline(always)]
     pub(crate) fn into_guard(self) -> Guard<'a> {
-        if !self.unlinked.get() {
+        if self.retired.get() == 0 {
             let mut this = ManuallyDrop::new(self);
-            // SAFETY: `this` is never dropped, so the guard is taken exactly once; the bag left
-            // behind is empty and owns nothing.
+            // SAFETY: `this` is never dropped, so the guard is taken exactly once; nothing was
+            // retired, so its garbage slots are uninitialised and own nothing.
             return unsafe { ManuallyDrop::take(&mut this.guard) };
         }
         let kept = self.domain.enter();
@@ -494,30 +520,63 @@ impl<G> Drop for Op<'_, G> {
     fn drop(&mut self) {
         // SAFETY: taken exactly once, here; the field is not used afterwards.
         let guard = unsafe { ManuallyDrop::take(&mut self.guard) };
-        if self.unlinked.get() {
-            let garbage = Bag {
-                first: self.first.take(),
-                rest: self.rest.take(),
-            };
-            self.domain.retire(guard, garbage, self.large.get());
-        } else {
+        let retired = self.retired.get();
+        if retired == 0 {
             drop(guard);
+            return;
+        }
+        let take = |slot: &Cell<MaybeUninit<G>>| {
+            // SAFETY: called only for a slot that the invariant says holds an item, once.
+            unsafe { slot.replace(MaybeUninit::uninit()).assume_init() }
+        };
+        let more = match retired {
+            1 => More::Nothing,
+            2 => More::One(take(&self.second)),
+            // SAFETY: `retired == MANY`: `rest` holds a vector (the invariant), taken once.
+            _ => More::Many(unsafe { self.rest.replace(MaybeUninit::uninit()).assume_init() }),
+        };
+        let garbage = Bag {
+            first: take(&self.first),
+            more,
+        };
+        self.domain.retire(guard, garbage, self.large.get());
+    }
+}
+
+/// Garbage of one operation: usually one item; two are kept inline too.
+struct Bag<G> {
+    first: G,
+    more: More<G>,
+}
+
+/// What an operation retired after its first item.
+enum More<G> {
+    Nothing,
+    One(G),
+    /// Two or more.
+    Many(Vec<G>),
+}
+
+impl<G> Bag<G> {
+    /// Drops every item (see [`free`]); a bag of one or two items takes no iterator.
+    #[inline]
+    fn free(self) {
+        free(Some(self.first));
+        match self.more {
+            More::Nothing => {}
+            more => more.free(),
         }
     }
 }
 
-/// Garbage of one operation: usually one item, kept inline.
-struct Bag<G> {
-    first: Option<G>,
-    rest: Vec<G>,
-}
-
-impl<G> Bag<G> {
-    /// Drops every item (see [`free`]); the common bag of one item takes no iterator.
+impl<G> More<G> {
+    #[cold]
+    #[inline(never)]
     fn free(self) {
-        free(self.first);
-        if !self.rest.is_empty() {
-            free(self.rest);
+        match self {
+            More::Nothing => {}
+            More::One(second) => free(Some(second)),
+            More::Many(rest) => free(rest),
         }
     }
 }
@@ -534,10 +593,18 @@ fn free<G>(garbage: impl IntoIterator<Item = G>) {
 
 impl<G> IntoIterator for Bag<G> {
     type Item = G;
-    type IntoIter = core::iter::Chain<core::option::IntoIter<G>, std::vec::IntoIter<G>>;
+    type IntoIter = core::iter::Chain<
+        core::iter::Chain<core::iter::Once<G>, core::option::IntoIter<G>>,
+        std::vec::IntoIter<G>,
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.first.into_iter().chain(self.rest)
+        let (second, rest) = match self.more {
+            More::Nothing => (None, Vec::new()),
+            More::One(second) => (Some(second), Vec::new()),
+            More::Many(rest) => (None, rest),
+        };
+        core::iter::once(self.first).chain(second).chain(rest)
     }
 }
 
