@@ -21,8 +21,8 @@
 //! `swap_mostly_misses` (Go's SwapMostlyMisses as Go runs it: one key stored and read twice,
 //! then of every 1,024 operations one replaces that key and 1,023 insert a new key and remove
 //! it). The map holds 1,024 keys, read once so they are promoted, except for `cas_absent` and
-//! `swap_mostly_misses`, which set their map up as Go's benchmarks do. foldhash, seeded at random: counts of the paths that
-//! change a table move by a few percent from run to run.
+//! `swap_mostly_misses`, which set their map up as Go's benchmarks do. foldhash, seeded at
+//! random: counts of the paths that change a table move by a few percent from run to run.
 
 use std::hint::black_box;
 use syncmap_core::SyncMap;
