@@ -210,9 +210,9 @@
 //! - Writes of *new* keys take their shard's mutex, and each promotion of a shard is followed by
 //!   an O(n/shards) rebuild on the next new key in it: for write-heavy work with many new keys,
 //!   a map built for writes (dashmap, scc) is faster.
-//! - Each shard costs 864 bytes even when empty (its cache-padded cells, an empty read snapshot
+//! - Each shard costs 872 bytes even when empty (its cache-padded cells, an empty read snapshot
 //!   and its length counter, each padded to keep writers' cache lines apart), so an empty map
-//!   takes about 8 KiB with the default 8 shards and a 10-key registry about 9.3 KiB (a std
+//!   takes about 8 KiB with the default 8 shards and a 10-key registry about 9.1 KiB (a std
 //!   `HashMap` of 10 such keys: 0.7 KiB); many small maps may want [`Builder::shards`]`(1)`
 //!   (2 KiB empty).
 //! - Deleted keys stay in the read map, as deleted entries, until the next rebuild drops them

@@ -16,12 +16,14 @@
 //! count is about to reach the promotion threshold it takes the lock instead, so with one thread
 //! promotions happen exactly when Go's rule says; under concurrency one can come a few misses
 //! late, because the budget a lock-free miss checks is refreshed only when the lock is released.
-//! The filter is allocated by the first new key of its snapshot (512 bytes; none for a snapshot
-//! that never gets one, such as a settled registry's or an unwritten shard's).
-//! The filter only ever gains bits and is dropped with its snapshot at the next promotion or
-//! `clear`, so it never lies about a key added while it is current: invariant, **every key in the
-//! dirty map but not in the read map's table has its filter bits set** (keys enter the dirty map
-//! without being in the read map only through `insert_new_locked`, which sets them first).
+//! The first new key of a snapshot is kept inline, as its hash (one word); the filter is
+//! allocated by the second (512 bytes; none for a snapshot that gets at most one new key, such
+//! as a settled registry's, an unwritten shard's, or a shard cleared and given one key).
+//! The inline hash is written once and the filter only ever gains bits, and both are dropped
+//! with their snapshot at the next promotion or `clear`, so they never lie about a key added
+//! while it is current: invariant, **every key in the dirty map but not in the read map's table
+//! is the inline first key or has its filter bits set** (keys enter the dirty map without being
+//! in the read map only through `insert_new_locked`, which notes them first).
 
 use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use crate::reclaim::Guard;
@@ -109,8 +111,8 @@ pub(crate) type LenCell = Arc<Apart<AtomicIsize>>;
 /// it: an allocation aligned to more than 16 bytes goes through glibc's `posix_memalign`, which
 /// cost 430–830 instructions (callgrind) for each allocation that used `CachePadded`: every
 /// promotion's new snapshot, and a `clear`'s snapshot and counter (`BENCHMARKS.md`, "Clear and
-/// small promotions"). The price is memory: 328 and 280 bytes against 256 each aligned, 96 more
-/// bytes a shard.
+/// small promotions"). The price is memory: a snapshot of 336 bytes and a length cell of 280,
+/// against 256 each aligned.
 #[repr(C)]
 pub(crate) struct Apart<T> {
     _before: MaybeUninit<[u8; 128]>,
@@ -142,7 +144,10 @@ pub(crate) struct ReadOnly<K, V> {
     /// `true` if the dirty map holds a key that `table` lacks (Go's `amended`).
     amended: AtomicBool,
     pub(crate) len: LenCell,
-    /// Bits of the hashes of keys added to the dirty map while this snapshot is current.
+    /// The hash of the first key added to the dirty map while this snapshot is current, with its
+    /// low bit set, or 0 before it.
+    first_new: AtomicU64,
+    /// Bits of the hashes of the keys added after the first.
     filter: FilterCell,
     /// Lock-free miss accounting, kept apart from the fields a read hit uses.
     miss: Apart<MissCount>,
@@ -189,6 +194,7 @@ impl<K, V> ReadOnly<K, V> {
             table,
             amended: AtomicBool::new(false),
             len,
+            first_new: AtomicU64::new(0),
             filter: FilterCell(AtomicPtr::new(core::ptr::null_mut())),
             miss: Apart::new(MissCount {
                 pending: AtomicUsize::new(0),
@@ -216,6 +222,14 @@ impl<K, V> ReadOnly<K, V> {
     /// Records a key the caller (holding the dirty lock) is about to add to the dirty map while
     /// it is absent from this snapshot's table.
     pub(crate) fn note_new_key_locked(&self, hash: u64) {
+        let tag = hash | 1;
+        match self.first_new.load(Ordering::SeqCst) {
+            // The first key: noted inline, before it enters the dirty map, so a reader that
+            // sees 0 is ordered before every key noted against this snapshot.
+            0 => return self.first_new.store(tag, Ordering::SeqCst),
+            first if first == tag => return, // `may_be_dirty` answers `true` for it already
+            _ => {}
+        }
         let mut filter = self.filter.0.load(Ordering::SeqCst);
         if filter.is_null() {
             // Only the lock holder allocates; published before any bit is set, so a reader that
@@ -236,9 +250,14 @@ impl<K, V> ReadOnly<K, V> {
     /// `false` is certain for every key added while this snapshot was current.
     #[inline]
     pub(crate) fn may_be_dirty(&self, hash: u64) -> bool {
+        match self.first_new.load(Ordering::SeqCst) {
+            0 => return false, // no key noted yet
+            first if first == hash | 1 => return true,
+            _ => {}
+        }
         let filter = self.filter.0.load(Ordering::SeqCst);
         if filter.is_null() {
-            return false; // no key noted yet
+            return false; // no key noted after the first yet
         }
         // SAFETY: a filter lives as long as its snapshot, which the caller's guard keeps alive.
         let filter = unsafe { &*filter };

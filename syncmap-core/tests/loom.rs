@@ -11,9 +11,9 @@
 //! promotion rule (`Promotion::Amortized`: under loom its floor is one miss, so on these few
 //! keys it promotes after half the dirty map's length, at least one miss, and a lookup the
 //! new-key filter answers counts nothing) and with
-//! `Promotion::AfterMisses(1)` (constant promotions and dirty rebuilds); the one model that
-//! reaches a filter-answered lookup, `filtered_lookup_racing_new_key`, also runs Go's rule,
-//! whose lock-free miss counting is the only path it does not share with the default. Each
+//! `Promotion::AfterMisses(1)` (constant promotions and dirty rebuilds); the two models that
+//! reach a filter-answered lookup (`filtered_lookup_racing_new_key`, `…_first_new_key`) also run
+//! Go's rule, whose lock-free miss counting is the only path they do not share with the default. Each
 //! checks the values every thread saw, the final contents, `len`, Go's invariants
 //! (`check_invariants`) and the number of live values (none leaked, none dropped twice).
 //!
@@ -256,17 +256,32 @@ fn update_or_insert_racing_remove() {
 /// A lookup of an absent key on an amended map, which the new-key filter may answer without the
 /// lock, racing an insert of that key: a lookup that happens after the insert (through a flag
 /// the inserter sets afterwards) must find it, so the filter never hides a key it should show.
+/// Here the raced key is the snapshot's second new key, the one that allocates its filter (the
+/// first is kept inline).
 #[test]
 fn filtered_lookup_racing_new_key() {
+    filtered_lookup_racing("filtered_lookup_racing_new_key", true);
+}
+
+/// The same race when the raced key is the snapshot's first new key, kept inline: it is the
+/// insert that makes the map amended.
+#[test]
+fn filtered_lookup_racing_first_new_key() {
+    filtered_lookup_racing("filtered_lookup_racing_first_new_key", false);
+}
+
+fn filtered_lookup_racing(name: &str, earlier_new_key: bool) {
     let all = [
         Promotion::Amortized,
         Promotion::DirtyLen,
         Promotion::AfterMisses(1),
     ];
-    model_rules("filtered_lookup_racing_new_key", BOUND, &all, |promotion| {
+    model_rules(name, BOUND, &all, move |promotion| {
         let values = Values::new();
         let map = with_read_key(promotion, &values, 1, 10);
-        map.insert(2, values.make(20)); // dirty only: amended, so the filter is consulted
+        if earlier_new_key {
+            map.insert(2, values.make(20)); // dirty only: amended, so the filter is consulted
+        }
         let map = Arc::new(map);
         let done = Arc::new(loom::sync::atomic::AtomicBool::new(false));
         let (m, vs, d) = (map.clone(), values.clone(), done.clone());
@@ -290,7 +305,11 @@ fn filtered_lookup_racing_new_key() {
         });
         inserter.join().unwrap();
         assert_eq!(reader.join().unwrap(), None);
-        assert_eq!(contents(&map), [(1, 10), (2, 20), (3, 30)]);
+        let mut expected = vec![(1, 10), (3, 30)];
+        if earlier_new_key {
+            expected.insert(1, (2, 20));
+        }
+        assert_eq!(contents(&map), expected);
         finish(map, &values);
     });
 }

@@ -73,7 +73,7 @@ pub fn model(name: &str, bound: Option<usize>, f: impl Fn(Promotion) + Sync + Se
 /// loom `Amortized`'s floor is one miss, so on a model's few keys it promotes at Go's threshold
 /// or sooner (half the dirty map's length, at least one miss), and Go's `DirtyLen` takes the
 /// same paths as `Amortized` except one, the lock-free counting of misses the new-key filter
-/// answers; `filtered_lookup_racing_new_key`, which reaches it, runs all three (every model
+/// answers; the two `filtered_lookup_racing_*` models, which reach it, run all three (every model
 /// under all three made the tier half as long again).
 pub fn model_rules(
     name: &str,
