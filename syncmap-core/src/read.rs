@@ -22,8 +22,10 @@
 //! The inline hash is written once and the filter only ever gains bits, and both are dropped
 //! with their snapshot at the next promotion or `clear`, so they never lie about a key added
 //! while it is current: invariant, **every key in the dirty map but not in the read map's table
-//! is the inline first key or has its filter bits set** (keys enter the dirty map without being
-//! in the read map only through `insert_new_locked`, which notes them first).
+//! has the inline hash or its filter bits set** (keys enter the dirty map without being in the
+//! read map only through `insert_new_locked`, which notes them first; a later key whose hash
+//! equals the inline one, low bit set, is left out of the filter, since the inline word already
+//! answers for it).
 
 use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use crate::reclaim::Guard;
