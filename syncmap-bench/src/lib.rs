@@ -12,6 +12,7 @@ pub mod pathology;
 pub mod promotion;
 pub mod read;
 pub mod report;
+pub mod scaling;
 pub mod shards;
 pub mod timing;
 

@@ -1,10 +1,17 @@
-//! `cargo run --release -p syncmap-bench -- [--quick] [--out DIR] [--go FILE] [--only SECTIONS]`
+//! `cargo run --release -p syncmap-bench -- [--quick] [--out DIR] [--go FILE]... [--only SECTIONS]
+//! [--threads LIST] [--hasher NAME] [--benchtime MS] [--slots LOG2]`
 //!
 //! Runs every section and writes `DIR/results.md` (markdown tables, every peer with the speedup
-//! of `SyncMap` over it) and `DIR/chart.svg`. DIR defaults to `target/bench`; FILE (Go's own
-//! figures, from `syncmap-bench/scripts/go-bench.sh`) to `DIR/go-1.19.txt`. SECTIONS is a
-//! comma-separated subset of `read,go,mix,patho,mem,promo,shards` (`promo` and `shards`, issue
-//! 9's promotion-rule and shard-count figures, run only when named).
+//! of `SyncMap` over it), `DIR/chart.svg` (those speedups as bars) and, when the mixes ran,
+//! `DIR/mixes.svg` (each mix's throughput against threads, a line per map). DIR defaults to
+//! `target/bench`. Each `--go FILE` (Go's own figures, from `syncmap-bench/scripts/go-bench.sh`:
+//! Go 1.19's, and with `--current` Go's current map's) adds a Go column; without one,
+//! `DIR/go-1.19.txt` is read. SECTIONS is a comma-separated subset of
+//! `read,go,mix,patho,mem,promo,shards` (`promo` and `shards`, issue 9's promotion-rule and
+//! shard-count figures, run only when named). `--threads` replaces the default thread counts
+//! (every power of two up to the core count), `--hasher std` or `--hasher foldhash` runs one
+//! hasher's rows only, `--benchtime` sets the time a Go-benchmark cell aims for (200 ms; 20 in
+//! quick mode) and `--slots` the mixes' table size (2^20; 2^16 in quick mode).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -17,6 +24,7 @@ use syncmap_bench::read::{
     range, range_pinned, range_plain, read_hit, read_hit_pinned, read_hit_plain,
 };
 use syncmap_bench::report::{keep_best, svg, Table};
+use syncmap_bench::scaling::{scaling_svg, Scaling};
 use syncmap_bench::{go, memory, mixes, pathology, shards};
 
 #[global_allocator]
@@ -29,10 +37,41 @@ struct Options {
     quick: bool,
     benchtime: Duration,
     threads: Vec<usize>,
+    /// Which hashers run (`--hasher`): "std", "foldhash" or both.
+    hashers: Vec<String>,
+    /// The mixes' table size, log2 of its slots (`--slots`).
+    mix_log2: u32,
     only: Vec<String>,
     filter: Option<String>,
-    /// The Go column's heading, from the Go file's first line (`go version goX.Y.Z ...`).
-    go_label: String,
+    /// Go's own figures, one column each (`--go FILE`, repeatable): Go 1.19's and Go's current.
+    go: Vec<GoRun>,
+}
+
+/// One Go toolchain's `go test -bench` output, parsed.
+struct GoRun {
+    /// The column's heading, from the file's first line (`go version goX.Y.Z ...`).
+    label: String,
+    /// (benchmark, GOMAXPROCS, ns/op).
+    figures: Vec<(String, usize, f64)>,
+    /// (n, range ms, missing ms), from `go-pathology` (Go 1.19's run only).
+    pathology: Vec<(u64, f64, f64)>,
+}
+
+impl GoRun {
+    fn read(file: &std::path::Path) -> Option<GoRun> {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            eprintln!(
+                "no Go figures at {} (run syncmap-bench/scripts/go-bench.sh)",
+                file.display()
+            );
+            return None;
+        };
+        Some(GoRun {
+            label: go_label(&text),
+            figures: syncmap_bench::parse_go_output(&text),
+            pathology: syncmap_bench::parse_go_pathology(&text),
+        })
+    }
 }
 
 /// "Go 1.19 sync.Map", or the version the Go file names (`go-bench.sh --current` runs Go's
@@ -49,6 +88,10 @@ fn go_label(go_text: &str) -> String {
 impl Options {
     fn wants(&self, section: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
+
+    fn hasher<S: Hasher>(&self) -> bool {
+        self.hashers.iter().any(|h| h == S::NAME)
     }
 }
 
@@ -98,12 +141,12 @@ fn names<S: Hasher>() -> Vec<String> {
     each_map!(S, name())
 }
 
-fn go_section<S: Hasher>(opts: &Options, go_figures: &[(String, usize, f64)]) -> Vec<Table> {
+fn go_section<S: Hasher>(opts: &Options) -> Vec<Table> {
     let benches = go::all::<Ours<S>>();
     let mut tables = Vec::new();
     for &threads in &opts.threads {
         let mut columns = names::<S>();
-        columns.push(opts.go_label.clone());
+        columns.extend(opts.go.iter().map(|g| g.label.clone()));
         tables.push(Table {
             title: format!(
                 "Go's map benchmarks, {} hasher, {threads} thread(s)",
@@ -125,11 +168,12 @@ fn go_section<S: Hasher>(opts: &Options, go_figures: &[(String, usize, f64)]) ->
         }
         for (t, &threads) in opts.threads.iter().enumerate() {
             let mut row = each_map_opt!(S, run_one(index, threads, opts.benchtime));
-            let go = go_figures
-                .iter()
-                .find(|(name, procs, _)| name == bench.name && *procs == threads)
-                .map(|(_, _, ns)| *ns);
-            row.push(go);
+            row.extend(opts.go.iter().map(|g| {
+                g.figures
+                    .iter()
+                    .find(|(name, procs, _)| name == bench.name && *procs == threads)
+                    .map(|(_, _, ns)| *ns)
+            }));
             eprintln!("go {} {} t={threads}: {row:.1?}", S::NAME, bench.name);
             tables[t].rows.push((bench.name.to_string(), row));
         }
@@ -179,8 +223,9 @@ fn mix_one<M: BenchMap>(mix: mixes::Mix, log2: u32, threads: usize, prime: bool)
     Some(mixes::run::<M>(mix, log2, threads, prime))
 }
 
-fn mix_section<S: Hasher>(opts: &Options) -> Table {
-    let log2 = if opts.quick { 16 } else { 20 };
+/// The mixes' table, and the same figures as one threads → throughput panel per mix.
+fn mix_section<S: Hasher>(opts: &Options) -> (Table, Vec<Scaling>) {
+    let log2 = opts.mix_log2;
     let mut table = Table {
         title: format!(
             "conc-map-bench mixes, 2^{log2} slots, {} hasher (primed = prefilled keys read once before timing)",
@@ -191,30 +236,40 @@ fn mix_section<S: Hasher>(opts: &Options) -> Table {
         columns: names::<S>(),
         rows: Vec::new(),
     };
+    let mut panels = Vec::new();
     for mix in mixes::MIXES {
-        for &threads in &opts.threads {
-            let primes: &[bool] = if mix.prefill > 0.0 {
-                &[true, false]
-            } else {
-                &[false]
+        let primes: &[bool] = if mix.prefill > 0.0 {
+            &[true, false]
+        } else {
+            &[false]
+        };
+        for &prime in primes {
+            let workload = format!(
+                "{}{}",
+                mix.name,
+                if mix.prefill > 0.0 && !prime {
+                    " (unprimed)"
+                } else {
+                    ""
+                }
+            );
+            let mut panel = Scaling {
+                title: format!("{workload}, 2^{log2} slots, {} hasher", S::NAME),
+                unit: "Mops/s",
+                columns: names::<S>(),
+                points: Vec::new(),
             };
-            for &prime in primes {
+            for &threads in &opts.threads {
                 let row = each_map_opt!(S, mix_one(mix, log2, threads, prime));
-                let name = format!(
-                    "{}{}, {threads} thread(s)",
-                    mix.name,
-                    if mix.prefill > 0.0 && !prime {
-                        " (unprimed)"
-                    } else {
-                        ""
-                    }
-                );
+                let name = format!("{workload}, {threads} thread(s)");
                 eprintln!("mix {} {name}: {row:.2?}", S::NAME);
+                panel.points.push((threads, row.clone()));
                 table.rows.push((name, row));
             }
+            panels.push(panel);
         }
     }
-    table
+    (table, panels)
 }
 
 fn patho_range<M: BenchMap>(n: u64) -> Option<f64> {
@@ -225,9 +280,11 @@ fn patho_missing<M: BenchMap>(n: u64) -> Option<f64> {
     Some(pathology::insert_then_missing_load::<M>(n).as_secs_f64() * 1e3)
 }
 
-fn patho_section<S: Hasher>(opts: &Options, go: &[(u64, f64, f64)]) -> Vec<Table> {
+fn patho_section<S: Hasher>(opts: &Options) -> Vec<Table> {
+    // Only Go 1.19's run measures the pathologies (Go's current map has neither).
+    let go = opts.go.iter().find(|g| !g.pathology.is_empty());
     let mut columns = names::<S>();
-    columns.push(opts.go_label.clone());
+    columns.push(go.map_or_else(|| "Go 1.19 sync.Map".into(), |g| g.label.clone()));
     let mut range = Table {
         title: format!(
             "Pathology: n unique inserts, each followed by a Range that stops at once; total, {} hasher, 1 thread (Go 1.19: 44 ms at 1k, 0.63 s at 4k, 14.7 s at 16k, 68.5 s at 32k)",
@@ -246,7 +303,7 @@ fn patho_section<S: Hasher>(opts: &Options, go: &[(u64, f64, f64)]) -> Vec<Table
         ..range.clone()
     };
     for n in pathology::sizes(opts.quick) {
-        let go_row = go.iter().find(|(gn, _, _)| *gn == n);
+        let go_row = go.and_then(|g| g.pathology.iter().find(|(gn, _, _)| *gn == n));
         let mut row = each_map_opt!(S, patho_range(n));
         row.push(go_row.map(|g| g.1));
         eprintln!("range-after-insert n={n}: {row:.2?}");
@@ -289,61 +346,110 @@ fn mem_section(opts: &Options) -> Table {
     }
 }
 
+const USAGE: &str = "usage: syncmap-bench [--quick] [--out DIR] [--go FILE]... \
+[--only read,go,mix,patho,mem,promo,shards,shardmem] [--filter BENCH] [--map MAP] \
+[--threads 1,2,4,...] [--hasher std|foldhash] [--benchtime MS] [--slots LOG2]";
+
+/// The value of option `name`, or the usage and exit 2.
+fn value(args: &mut impl Iterator<Item = String>, name: &str) -> String {
+    args.next().unwrap_or_else(|| {
+        eprintln!("{name} needs a value\n{USAGE}");
+        std::process::exit(2)
+    })
+}
+
+/// `text` parsed as a `T`, or what was wrong and exit 2.
+fn parsed<T: std::str::FromStr>(text: &str, name: &str) -> T {
+    text.parse().unwrap_or_else(|_| {
+        eprintln!("{name}: cannot read {text:?}\n{USAGE}");
+        std::process::exit(2)
+    })
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut quick = false;
     let mut out_dir = std::path::PathBuf::from("target/bench");
-    let mut go_file = None;
+    let mut go_files = Vec::new();
     let mut only = Vec::new();
     let mut filter = None;
+    let mut threads = None;
+    let mut hashers = vec![Std::NAME.to_string(), Fold::NAME.to_string()];
+    let mut benchtime = None;
+    let mut slots = None;
+    let list = |text: String| text.split(',').map(str::to_string).collect::<Vec<_>>();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
-            "--out" => out_dir = args.next().expect("--out DIR").into(),
-            "--go" => go_file = Some(std::path::PathBuf::from(args.next().expect("--go FILE"))),
-            "--only" => {
-                only = args
-                    .next()
-                    .expect("--only SECTIONS")
-                    .split(',')
-                    .map(str::to_string)
-                    .collect()
-            }
-            "--filter" => filter = args.next(),
+            "--out" => out_dir = value(&mut args, "--out").into(),
+            "--go" => go_files.push(std::path::PathBuf::from(value(&mut args, "--go"))),
+            "--only" => only = list(value(&mut args, "--only")),
+            "--filter" => filter = Some(value(&mut args, "--filter")),
             "--map" => {
-                let _ = MAP_FILTER.set(args.next().expect("--map NAME"));
+                let _ = MAP_FILTER.set(value(&mut args, "--map"));
             }
+            "--threads" => {
+                let counts: Vec<usize> = list(value(&mut args, "--threads"))
+                    .iter()
+                    .map(|t| parsed(t, "--threads"))
+                    .collect();
+                if counts.contains(&0) {
+                    eprintln!("--threads: a thread count must be at least 1\n{USAGE}");
+                    std::process::exit(2);
+                }
+                threads = Some(counts);
+            }
+            "--hasher" => {
+                hashers = list(value(&mut args, "--hasher"));
+                if let Some(h) = hashers
+                    .iter()
+                    .find(|h| ![Std::NAME, Fold::NAME].contains(&h.as_str()))
+                {
+                    eprintln!(
+                        "--hasher: {h:?} is neither {:?} nor {:?}\n{USAGE}",
+                        Std::NAME,
+                        Fold::NAME
+                    );
+                    std::process::exit(2);
+                }
+            }
+            "--benchtime" => {
+                let ms: u64 = parsed(&value(&mut args, "--benchtime"), "--benchtime");
+                benchtime = Some(Duration::from_millis(ms));
+            }
+            "--slots" => slots = Some(parsed(&value(&mut args, "--slots"), "--slots")),
             "-h" | "--help" => {
-                println!("usage: syncmap-bench [--quick] [--out DIR] [--go FILE] [--only read,go,mix,patho,mem,promo,shards,shardmem] [--filter BENCH] [--map MAP]");
+                println!("{USAGE}");
                 return;
             }
-            other => panic!("unknown argument {other:?} (try --help)"),
+            other => {
+                eprintln!("unknown argument {other:?}\n{USAGE}");
+                std::process::exit(2);
+            }
         }
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut threads = vec![1];
-    while threads.last().unwrap() * 2 <= cores {
-        threads.push(threads.last().unwrap() * 2);
+    // Every power of two up to the core count, unless named.
+    let threads = threads.unwrap_or_else(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut threads = vec![1];
+        while threads.last().unwrap() * 2 <= cores {
+            threads.push(threads.last().unwrap() * 2);
+        }
+        threads
+    });
+    if go_files.is_empty() {
+        go_files.push(out_dir.join("go-1.19.txt"));
     }
-    let mut opts = Options {
+    let opts = Options {
         quick,
-        benchtime: Duration::from_millis(if quick { 20 } else { 200 }),
+        benchtime: benchtime.unwrap_or(Duration::from_millis(if quick { 20 } else { 200 })),
         threads,
+        hashers,
+        mix_log2: slots.unwrap_or(if quick { 16 } else { 20 }),
         only,
         filter,
-        go_label: String::new(),
+        go: go_files.iter().filter_map(|f| GoRun::read(f)).collect(),
     };
-    let go_file = go_file.unwrap_or_else(|| out_dir.join("go-1.19.txt"));
-    let go_text = std::fs::read_to_string(&go_file).unwrap_or_else(|_| {
-        eprintln!(
-            "no Go figures at {} (run syncmap-bench/scripts/go-bench.sh)",
-            go_file.display()
-        );
-        String::new()
-    });
-    opts.go_label = go_label(&go_text);
-    let go_figures = syncmap_bench::parse_go_output(&go_text);
-    let go_pathology = syncmap_bench::parse_go_pathology(&go_text);
 
     let started = std::time::Instant::now();
     let mut tables: Vec<Table> = Vec::new();
@@ -359,8 +465,12 @@ fn main() {
             columns: columns.clone(),
             rows: Vec::new(),
         };
-        read_section::<Std>(&opts, &mut table);
-        read_section::<Fold>(&opts, &mut table);
+        if opts.hasher::<Std>() {
+            read_section::<Std>(&opts, &mut table);
+        }
+        if opts.hasher::<Fold>() {
+            read_section::<Fold>(&opts, &mut table);
+        }
         tables.push(table);
         let mut range = Table {
             title: "Range: a full walk of 1,024 entries (best of 2 interleaved rounds)".into(),
@@ -369,20 +479,37 @@ fn main() {
             columns,
             rows: Vec::new(),
         };
-        range_section::<Std>(&opts, &mut range);
-        range_section::<Fold>(&opts, &mut range);
+        if opts.hasher::<Std>() {
+            range_section::<Std>(&opts, &mut range);
+        }
+        if opts.hasher::<Fold>() {
+            range_section::<Fold>(&opts, &mut range);
+        }
         tables.push(range);
     }
     if opts.wants("go") {
-        tables.extend(go_section::<Fold>(&opts, &go_figures));
-        tables.extend(go_section::<Std>(&opts, &go_figures));
+        if opts.hasher::<Fold>() {
+            tables.extend(go_section::<Fold>(&opts));
+        }
+        if opts.hasher::<Std>() {
+            tables.extend(go_section::<Std>(&opts));
+        }
     }
+    let mut scaling = Vec::new();
     if opts.wants("mix") {
-        tables.push(mix_section::<Std>(&opts));
-        tables.push(mix_section::<Fold>(&opts));
+        if opts.hasher::<Std>() {
+            let (table, panels) = mix_section::<Std>(&opts);
+            tables.push(table);
+            scaling.extend(panels);
+        }
+        if opts.hasher::<Fold>() {
+            let (table, panels) = mix_section::<Fold>(&opts);
+            tables.push(table);
+            scaling.extend(panels);
+        }
     }
     if opts.wants("patho") {
-        tables.extend(patho_section::<Std>(&opts, &go_pathology));
+        tables.extend(patho_section::<Std>(&opts));
     }
     if opts.wants("mem") {
         tables.push(mem_section(&opts));
@@ -436,10 +563,20 @@ fn main() {
         ),
     )
     .expect("write chart.svg");
+    let mut wrote = vec![out_dir.join("results.md"), out_dir.join("chart.svg")];
+    if !scaling.is_empty() {
+        let file = out_dir.join("mixes.svg");
+        std::fs::write(
+            &file,
+            scaling_svg(
+                "conc-map-bench mixes: throughput against threads (higher is better)",
+                &scaling,
+            ),
+        )
+        .expect("write mixes.svg");
+        wrote.push(file);
+    }
     println!("{md}");
-    eprintln!(
-        "wrote {} and {}",
-        out_dir.join("results.md").display(),
-        out_dir.join("chart.svg").display()
-    );
+    let wrote: Vec<String> = wrote.iter().map(|f| f.display().to_string()).collect();
+    eprintln!("wrote {}", wrote.join(", "));
 }

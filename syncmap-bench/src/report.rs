@@ -74,11 +74,13 @@ impl Table {
     }
 }
 
-const COLORS: [&str; 8] = [
+/// The series colours of both charts, column by column.
+pub(crate) const COLORS: [&str; 8] = [
     "#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#7f7f7f",
 ];
 
-fn escape(s: &str) -> String {
+/// `s` as SVG text.
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
