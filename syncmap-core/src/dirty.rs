@@ -9,6 +9,8 @@
 //!   [`Dirty::rebuild_locked`] keeps this by copying all live and deleted read entries and
 //!   expunging the deleted ones it leaves out; from then on, every entry that gets a value again
 //!   is either still in the dirty map or is unexpunged and re-inserted under the lock.
+//! - **After `clear`, the dirty map is absent or empty** (Go's is absent: a small table stays,
+//!   emptied, for the next new key; see [`Dirty::clear_locked`]).
 //! - **No user code runs under the lock that can call back into the map**, except the key's `Eq`
 //!   (lookups). Everything the lock holder unlinks (values, entries, whole tables) becomes
 //!   [`Garbage`], retired through the reclaimer after the lock is released, so a `Drop` impl may
@@ -142,7 +144,45 @@ impl<K, V> Dirty<K, V> {
         self.counters.entries_expunged += expunged;
         self.table = Some(table);
     }
+
+    /// Go's `m.dirty = nil; m.misses = 0` for `clear`, which has just published an empty read
+    /// snapshot; hands what the caller retires to `retire`.
+    ///
+    /// A departure: a small dirty table (at most [`KEPT_ENTRIES`] entries, room for at most
+    /// [`KEPT_CAPACITY`]) is emptied and stays as the dirty map, its entry handles retired one by
+    /// one, instead of being retired whole. An empty dirty map beside the empty read map keeps
+    /// Go's invariants (it holds every entry of the read map, none, and no key the read map
+    /// lacks, so the snapshot is not amended), and the next new key fills it without a rebuild.
+    /// A map cleared and refilled with a key (Go's Clear benchmark, a registry reset) thus
+    /// allocates no table and boxes none (BENCHMARKS.md, "A clear that keeps its small table").
+    /// Moves handles only; runs no user code.
+    pub(crate) fn clear_locked(&mut self, mut retire: impl FnMut(Garbage<K, V>)) {
+        self.misses = 0;
+        self.inherited = 0;
+        self.quiet_misses = 0;
+        self.quiet_len = 0;
+        match &mut self.table {
+            None => {}
+            Some(table) if table.len() <= KEPT_ENTRIES && table.capacity() <= KEPT_CAPACITY => {
+                for entry in table.drain() {
+                    retire(Garbage::Entry(entry));
+                }
+            }
+            Some(_) => {
+                let table = self.table.take().expect("matched as present");
+                retire(Garbage::Table(Box::new(table)));
+            }
+        }
+    }
 }
+
+/// The most entries a dirty table may hold for `clear` to keep it, emptied (each entry is
+/// retired on its own; an operation keeps two retired items without allocating, and `clear`
+/// retires the read snapshot first).
+const KEPT_ENTRIES: usize = 1;
+
+/// The largest dirty table `clear` keeps, in entries it has room for: 32 buckets, 304 bytes.
+const KEPT_CAPACITY: usize = 28;
 
 /// What an operation unlinked, retired through the reclaimer once the operation ends (never
 /// dropped under the lock, since dropping keys and values runs user code that may call back into
@@ -152,7 +192,8 @@ impl<K, V> Dirty<K, V> {
 pub(crate) enum Garbage<K, V> {
     /// A value taken out of an entry's slot.
     Value(Arc<V>),
-    /// An entry removed from the last table holding it.
+    /// An entry's handle, from a table the entry left (the last one holding it, or a dirty
+    /// table emptied by `clear`).
     Entry(SharedEntry<K, V>),
     /// A replaced read snapshot.
     Read(RetiredRead<K, V>),

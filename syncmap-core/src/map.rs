@@ -565,7 +565,8 @@ where
     /// outside the lock, once no [`Ref`] or `Arc` holds them. A write racing with `clear` is
     /// ordered either before it (and removed) or after it. The shards are cleared one after the
     /// other, each atomically under its own lock (with one shard, the whole `clear` is atomic,
-    /// as Go's).
+    /// as Go's). A shard whose dirty map held at most one key keeps that map's table, emptied
+    /// (304 bytes at most), for its next new key.
     ///
     /// ```
     /// use syncmap_core::SyncMap;

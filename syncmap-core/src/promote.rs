@@ -143,7 +143,9 @@ pub(crate) fn fold_misses_locked<K, V>(read: &ReadOnly<K, V>, dirty: &mut Dirty<
     dirty.counters.misses += pending as u64;
 }
 
-/// Go's `missLocked`: counts a miss and promotes when the rule says so.
+/// Go's `missLocked`: counts a miss and promotes when the rule says so. (Inlined: the lookups
+/// under the lock call it on every miss, and it is small but for the promotion.)
+#[inline]
 pub(crate) fn miss_locked<K, V>(
     cell: &ReadCell<K, V>,
     dirty: &mut Dirty<K, V>,

@@ -567,11 +567,9 @@ where
             }
             self.locked(shard, op, |dirty| {
                 op.retire_large(Garbage::Read(shard.read.swap_locked(ReadOnly::empty())));
-                if let Some(table) = dirty.table.take() {
-                    op.retire_large(Garbage::Table(Box::new(table)));
-                }
-                // Don't promote the cleared dirty map right away (Go's comment).
-                dirty.misses = 0;
+                // Also resets the miss count: don't promote the cleared dirty map right away
+                // (Go's comment).
+                dirty.clear_locked(|garbage| op.retire_large(garbage));
             });
         }
     }

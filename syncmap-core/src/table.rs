@@ -44,6 +44,17 @@ impl<K, V> Table<K, V> {
         self.entries.len()
     }
 
+    /// How many entries the table holds room for before it grows.
+    pub(crate) fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
+    /// Takes every entry out, keeping the allocation. Runs no user code (the handles are moved
+    /// to the caller).
+    pub(crate) fn drain(&mut self) -> hash_table::Drain<'_, SharedEntry<K, V>> {
+        self.entries.drain()
+    }
+
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()

@@ -307,6 +307,40 @@ fn clear_empties_and_is_a_no_op_when_empty() {
     m.check_invariants().unwrap();
 }
 
+/// A departure from Go (whose `Clear` drops the dirty map): a dirty map of at most one key is
+/// emptied and kept, so the next new key needs no rebuild; a larger one is dropped, as in Go.
+/// Either way nothing is amended, no key is found, and Go's invariants hold.
+#[test]
+fn clear_keeps_a_one_key_dirty_map_emptied_and_drops_a_larger_one() {
+    let m = map();
+    m.insert(1, s("a"));
+    let before = m.stats();
+    assert_eq!((before.dirty_len, before.amended), (Some(1), true));
+    m.clear();
+    let st = m.stats();
+    assert_eq!((st.dirty_len, st.amended, st.read_len), (Some(0), false, 0));
+    assert!(m.get(&1).is_none() && m.is_empty());
+    m.check_invariants().unwrap();
+    m.insert(2, s("b"));
+    let st = m.stats();
+    assert_eq!((st.dirty_len, st.amended), (Some(1), true));
+    assert_eq!(st.dirty_rebuilds, before.dirty_rebuilds, "no rebuild");
+    assert_eq!(m.get(&2).as_deref().map(String::as_str), Some("b"));
+    m.check_invariants().unwrap();
+
+    // (The `get` promoted key 2; key 3 starts a new dirty map holding both.)
+    m.insert(3, s("c"));
+    assert_eq!(m.stats().dirty_len, Some(2));
+    m.clear();
+    let st = m.stats();
+    assert_eq!((st.dirty_len, st.amended, st.read_len), (None, false, 0));
+    m.check_invariants().unwrap();
+    m.insert(4, s("d"));
+    assert_eq!(m.stats().dirty_rebuilds, st.dirty_rebuilds + 1, "a rebuild");
+    assert_eq!(m.len(), 1);
+    m.check_invariants().unwrap();
+}
+
 #[test]
 fn full_walk_promotes_an_amended_dirty_map() {
     let m = promoted(&[1, 2]);
