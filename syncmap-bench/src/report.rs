@@ -176,11 +176,16 @@ pub fn svg(title: &str, tables: &[&Table]) -> String {
         }
         y += 30.0;
     }
+    svg_document(title, width, y + 10.0, &body)
+}
+
+/// A whole SVG document of `width` × `height`: a white background, `title` at the top, then
+/// `body`.
+pub(crate) fn svg_document(title: &str, width: f64, height: f64, body: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{:.0}" font-family="sans-serif" font-size="12">"#,
-        y + 10.0
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" font-family="sans-serif" font-size="12">"#
     );
     let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
@@ -188,7 +193,7 @@ pub fn svg(title: &str, tables: &[&Table]) -> String {
         r#"<text x="10" y="20" font-size="14" font-weight="bold">{}</text>"#,
         escape(title)
     );
-    out.push_str(&body);
+    out.push_str(body);
     out.push_str("</svg>\n");
     out
 }

@@ -1,7 +1,7 @@
 //! Threads → throughput: one workload's figures at each thread count, and a hand-written SVG
 //! line chart of them (`mixes.svg`, the conc-map-bench mixes). No plotting dependency.
 
-use crate::report::{escape, COLORS};
+use crate::report::{escape, svg_document, COLORS};
 use std::fmt::Write as _;
 
 /// One workload measured at several thread counts, every map at each.
@@ -143,20 +143,7 @@ pub fn scaling_svg(title: &str, panels: &[Scaling]) -> String {
         }
         y = y0 + plot_h + 44.0;
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{y:.0}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        out,
-        r#"<text x="10" y="20" font-size="14" font-weight="bold">{}</text>"#,
-        escape(title)
-    );
-    out.push_str(&body);
-    out.push_str("</svg>\n");
-    out
+    svg_document(title, width, y, &body)
 }
 
 fn format_tick(v: f64) -> String {
