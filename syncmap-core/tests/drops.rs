@@ -216,8 +216,9 @@ fn operations_that_retire_one_two_or_many_items_drop_each_once() {
 }
 
 /// Go's Clear loop: a `clear`, then one new key, again and again. A dirty table of one entry is
-/// emptied and kept as the dirty map (its entry retired alone); a larger one is retired whole. Either way every key and value is dropped once, before `clear` returns, and the map
-/// stays consistent.
+/// emptied and kept as the dirty map (its entry retired alone); a larger one is retired whole.
+/// Either way every key and value is dropped once, before `clear` returns, and the map stays
+/// usable (`ops.rs` checks Go's invariants around the same departure).
 #[test]
 fn clearing_a_small_dirty_map_again_and_again_drops_each_value_once() {
     let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
