@@ -9,19 +9,32 @@
 //!   [`Dirty::rebuild_locked`] keeps this by copying all live and deleted read entries and
 //!   expunging the deleted ones it leaves out; from then on, every entry that gets a value again
 //!   is either still in the dirty map or is unexpunged and re-inserted under the lock.
-//! - **After `clear`, the dirty map is absent or empty** (Go's is absent: a small table stays,
-//!   emptied, for the next new key; see [`Dirty::clear_locked`]).
+//! - **After `clear`, the dirty map is empty or absent** (Go's stays, emptied; here only a small
+//!   one does: see [`Dirty::clear_locked`]).
 //! - **No user code runs under the lock that can call back into the map**, except the key's `Eq`
 //!   (lookups). Everything the lock holder unlinks (values, entries, whole tables) becomes
 //!   [`Garbage`], retired through the reclaimer after the lock is released, so a `Drop` impl may
 //!   use the map freely.
+//!
+//! **Borrowed handles** (not Go's concern: Go has a garbage collector). Every entry of a
+//! shard's current tables has exactly one counted handle. The dirty map's copy of an entry the
+//! read map holds (from the rebuild or an unexpunge) is an uncounted alias: the read map's
+//! handle carries the count, so a rebuild writes no count and touches no entry it keeps beyond
+//! reading its state. The dirty map's new keys it owns. When the dirty map replaces the read map
+//! (a promotion), is dropped with it (`clear`, the map's drop) or is taken alone
+//! (`into_iter`), the read map first hands its counts over ([`Dirty::take_over_locked`]): the
+//! replaced snapshot then forgets its table's handles instead of releasing them, and releases
+//! only those of the entries the dirty map does not hold: the ones this cycle's rebuild expunged
+//! (the `expunged` list) and nobody unexpunged since. So a dirty table may be dropped as a
+//! table only after its read map handed over.
 
 use crate::entry::{EntryState, SharedEntry};
 use crate::primitive::Arc;
-use crate::read::{ReadOnly, RetiredRead};
+use crate::read::{ReadOnly, RetiredRead, Stayed};
 use crate::reclaim::Guard;
 use crate::stats::Counters;
 use crate::table::Table;
+use core::mem::ManuallyDrop;
 
 /// State behind the map's mutex.
 pub(crate) struct Dirty<K, V> {
@@ -40,6 +53,11 @@ pub(crate) struct Dirty<K, V> {
     /// length then: a long run says the map is being read rather than filled.
     quiet_misses: usize,
     quiet_len: usize,
+    /// The read map's entries that this cycle's rebuild expunged (aliases of the read map's
+    /// handles; boxed, so that the lock's cache lines stay two), for the read map to release
+    /// when it hands its handles over; `None` when the rebuild expunged none, or there is no
+    /// dirty map.
+    expunged: Option<Box<Stayed<K, V>>>,
     pub(crate) counters: Counters,
 }
 
@@ -51,6 +69,7 @@ impl<K, V> Dirty<K, V> {
             inherited: 0,
             quiet_misses: 0,
             quiet_len: 0,
+            expunged: None,
             counters: Counters::default(),
         }
     }
@@ -92,10 +111,15 @@ impl<K, V> Dirty<K, V> {
     /// already holds the entry.
     pub(crate) fn relink_locked(&mut self, guard: &Guard<'_>, entry: &SharedEntry<K, V>) {
         if entry.unexpunge_locked(guard) {
+            // SAFETY: a borrowed handle (module docs): `entry` is the read map's counted handle,
+            // which is forgotten instead of released when the read map hands over, and the
+            // entry stays in `expunged` but is released only if still expunged then, which it
+            // no longer is (only the lock holder expunges, and only in a rebuild).
+            let alias = unsafe { SharedEntry::alias(entry) };
             self.table
                 .as_mut()
                 .expect("invariant: an expunged entry implies a dirty map")
-                .push_unique(SharedEntry::clone(entry));
+                .push_unique(alias);
             self.inherited += 1;
         }
     }
@@ -116,25 +140,38 @@ impl<K, V> Dirty<K, V> {
         // reads no entry again), so the table is sized for them, not for the read map's deleted
         // entries (after a delete-all, that would be a table for every key).
         //
-        // Prefetched: each kept entry's count increment is a locked instruction, which waits for
-        // the entry's cache line (BENCHMARKS.md, "Rebuilds that do not wait for each entry").
+        // Prefetched: reading each entry's state waits for the entry's cache line
+        // (BENCHMARKS.md, "Rebuilds that do not wait for each entry"). Every copy is a borrowed
+        // handle (module docs), so nothing here writes to an entry it keeps.
         let mut kept = Vec::new();
-        let mut expunged = 0;
+        let mut left_out = Stayed::new();
         for entry in read.table.iter_prefetched() {
+            // SAFETY: a borrowed handle (module docs): the read map's handle carries the count
+            // until it hands over, and then either the copy in the dirty table becomes the
+            // counted one (kept) or, for an entry left out and still expunged, the alias in
+            // `left_out` is released by the handed-over snapshot, once, while the snapshot
+            // forgets its own. No user code runs here, so nothing unwinds with `kept`.
+            let alias = unsafe { SharedEntry::alias(entry) };
             // An entry seen with a value is kept without a second look (if it is deleted
             // meanwhile, it is a deleted entry that the dirty map holds, which is allowed); only
             // the ones seen deleted are offered to `try_expunge_locked`.
             match entry.state(guard) {
-                EntryState::Expunged => {}
-                EntryState::Deleted if entry.try_expunge_locked(guard) => expunged += 1,
-                _ => kept.push((entry.hash, SharedEntry::clone(entry))),
+                // (A snapshot is rebuilt once, and promoted tables hold no expunged entry, so
+                // there is none to find; one would be left out all the same.)
+                EntryState::Expunged => left_out.push(ManuallyDrop::new(alias)),
+                EntryState::Deleted if entry.try_expunge_locked(guard) => {
+                    left_out.push(ManuallyDrop::new(alias));
+                }
+                _ => kept.push((entry.hash, ManuallyDrop::new(alias))),
             }
         }
+        let expunged = left_out.len() as u64;
+        self.expunged = (!left_out.is_empty()).then(|| Box::new(left_out));
         let kept_len = kept.len();
         let copied = kept_len as u64;
         let mut table = Table::with_capacity(capacity.max(kept_len + 1));
         for (short, entry) in kept {
-            table.push_unique_hashed(short, entry);
+            table.push_unique_hashed(short, ManuallyDrop::into_inner(entry));
         }
         self.counters.dirty_rebuilds += 1;
         self.counters.entries_copied += copied;
@@ -145,18 +182,48 @@ impl<K, V> Dirty<K, V> {
         self.table = Some(table);
     }
 
-    /// Go's `m.dirty = nil; m.misses = 0` for `clear`, which has just published an empty read
-    /// snapshot; hands what the caller retires to `retire`.
+    /// Makes this dirty map's aliases of `read`'s entries counted handles ("borrowed handles"
+    /// in the module docs): `read`, the current read map, hands its counts over and will
+    /// release, when dropped, only the entries this cycle's rebuild expunged that are still
+    /// expunged (the others are in this map). Caller holds the lock (or owns the map), this map
+    /// exists, and it is about to replace `read`, to be dropped with it or to be taken alone.
+    pub(crate) fn take_over_locked(&mut self, read: &ReadOnly<K, V>) {
+        debug_assert!(self.table.is_some(), "only a dirty map takes over");
+        let stayed = match self.expunged.take() {
+            // Still expunged: never unexpunged (which would have put it in this map), and only
+            // the lock holder changes that state.
+            Some(list) => list.into_iter().filter(|e| e.is_expunged()).collect(),
+            None => Stayed::new(),
+        };
+        if read.table.is_empty() {
+            // Nothing to hand over (a cleared shard's snapshot): its drop releases nothing.
+            debug_assert!(stayed.is_empty());
+            return;
+        }
+        read.hand_over_locked(stayed);
+    }
+
+    /// Go's `clear(m.dirty); m.misses = 0` for `clear`, which is about to replace `read`, the
+    /// current read map, by an empty one: takes `read`'s handles over, then hands what the
+    /// caller retires to `retire`.
     ///
-    /// A departure: a small dirty table (at most [`KEPT_ENTRIES`] entries, room for at most
-    /// [`KEPT_CAPACITY`]) is emptied and stays as the dirty map, its entry handles retired one by
-    /// one, instead of being retired whole. An empty dirty map beside the empty read map keeps
-    /// Go's invariants (it holds every entry of the read map, none, and no key the read map
-    /// lacks, so the snapshot is not amended), and the next new key fills it without a rebuild.
-    /// A map cleared and refilled with a key (Go's Clear benchmark, a registry reset) thus
-    /// allocates no table and boxes none (BENCHMARKS.md, "A clear that keeps its small table").
-    /// Moves handles only; runs no user code.
-    pub(crate) fn clear_locked(&mut self, mut retire: impl FnMut(Garbage<K, V>)) {
+    /// Go keeps its dirty map, emptied, whatever its size. Here a small dirty table (at most
+    /// [`KEPT_ENTRIES`] entries, room for at most [`KEPT_CAPACITY`]) is emptied and stays, its
+    /// entry handles retired one by one; a larger one is retired whole and the shard is left
+    /// without a dirty map (a departure: a cleared map does not keep a big table's memory). An
+    /// empty dirty map beside the empty read map keeps Go's invariants (it holds every entry of
+    /// the read map, none, and no key the read map lacks, so the snapshot is not amended), and
+    /// the next new key fills it without a rebuild. A map cleared and refilled with a key (Go's
+    /// Clear benchmark, a registry reset) thus allocates no table and boxes none (BENCHMARKS.md,
+    /// "A clear that keeps its small table"). Moves handles only; runs no user code.
+    pub(crate) fn clear_locked(
+        &mut self,
+        read: &ReadOnly<K, V>,
+        mut retire: impl FnMut(Garbage<K, V>),
+    ) {
+        if self.table.is_some() {
+            self.take_over_locked(read);
+        }
         self.misses = 0;
         self.inherited = 0;
         self.quiet_misses = 0;

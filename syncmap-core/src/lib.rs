@@ -154,8 +154,9 @@
 //!   then range and stop" cost O(n) per iteration.
 //! - `amended` is a one-way flag inside the read snapshot rather than a fresh snapshot sharing the
 //!   same map; the observable behaviour is the same.
-//! - `clear` leaves no dirty map (Go keeps an empty one); the next new key rebuilds from the empty
-//!   read map in O(1).
+//! - `clear` keeps the dirty map, emptied, only if it held at most one key (Go keeps every one,
+//!   with its buckets); a larger one is dropped with its memory, and the next new key rebuilds
+//!   from the empty read map in O(1).
 //! - A lookup of an absent key does not always take the lock while the read map is amended
 //!   (golang/go#21032). Each read snapshot carries a small Bloom filter of the keys added to the
 //!   dirty map since it was published; `get`, `remove`, `compare_and_swap` and
@@ -210,9 +211,9 @@
 //! - Writes of *new* keys take their shard's mutex, and each promotion of a shard is followed by
 //!   an O(n/shards) rebuild on the next new key in it: for write-heavy work with many new keys,
 //!   a map built for writes (dashmap, scc) is faster.
-//! - Each shard costs 872 bytes even when empty (its cache-padded cells, an empty read snapshot
+//! - Each shard costs 880 bytes even when empty (its cache-padded cells, an empty read snapshot
 //!   and its length counter, each padded to keep writers' cache lines apart), so an empty map
-//!   takes about 8 KiB with the default 8 shards and a 10-key registry about 9.1 KiB (a std
+//!   takes about 8 KiB with the default 8 shards and a 10-key registry about 9.2 KiB (a std
 //!   `HashMap` of 10 such keys: 0.7 KiB); many small maps may want [`Builder::shards`]`(1)`
 //!   (2 KiB empty).
 //! - Deleted keys stay in the read map, as deleted entries, until the next rebuild drops them

@@ -112,13 +112,15 @@ impl<K, V, S> SyncMap<K, V, S> {
         drop(domain);
         let mut tables = Vec::with_capacity(shards.len());
         for shard in shards {
-            let (read, dirty) = shard.into_parts();
+            let (mut read, dirty) = shard.into_parts();
             tables.push(match dirty.table {
+                // (`read` handed its handles over to `table`: dropping it releases only the
+                // entries `table` lacks.)
                 Some(table) => {
                     drop(read);
                     table
                 }
-                None => read.table,
+                None => core::mem::replace(&mut read.table, Table::new()),
             });
         }
         tables

@@ -202,8 +202,12 @@ pub(crate) fn promote_locked<K, V>(
     dirty: &mut Dirty<K, V>,
     op: &Op<'_, Garbage<K, V>>,
 ) {
-    let table = dirty.table.take().unwrap_or_else(Table::new);
     let current = cell.load(op.guard());
+    if dirty.table.is_some() {
+        dirty.take_over_locked(current);
+    }
+    // (Without a dirty map, the old snapshot keeps its handles and releases them when dropped.)
+    let table = dirty.table.take().unwrap_or_else(Table::new);
     fold_misses_locked(current, dirty);
     let generation = Arc::clone(&current.len);
     let old = cell.swap_locked(ReadOnly::new(table, generation));

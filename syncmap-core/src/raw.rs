@@ -566,10 +566,12 @@ where
                 continue;
             }
             self.locked(shard, op, |dirty| {
-                op.retire_large(Garbage::Read(shard.read.swap_locked(ReadOnly::empty())));
                 // Also resets the miss count: don't promote the cleared dirty map right away
                 // (Go's comment).
-                dirty.clear_locked(|garbage| op.retire_large(garbage));
+                dirty.clear_locked(shard.read.load(op.guard()), |garbage| {
+                    op.retire_large(garbage)
+                });
+                op.retire_large(Garbage::Read(shard.read.swap_locked(ReadOnly::empty())));
             });
         }
     }

@@ -27,10 +27,11 @@
 //! equals the inline one, low bit set, is left out of the filter, since the inline word already
 //! answers for it).
 
+use crate::entry::SharedEntry;
 use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use crate::reclaim::Guard;
 use crate::table::Table;
-use core::mem::MaybeUninit;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
 
 /// The published read map (Go's `read`): an atomic pointer to a boxed snapshot. Loaded under a
@@ -67,6 +68,13 @@ impl<K, V> ReadCell<K, V> {
 }
 
 impl<K, V> ReadCell<K, V> {
+    /// The current snapshot, through a cell owned exclusively (no guard can be alive).
+    pub(crate) fn get_mut(&mut self) -> &mut ReadOnly<K, V> {
+        // SAFETY: `&mut self`: no guard of the map is alive and no other thread can swap the
+        // pointer, which is the cell's own `Box::into_raw` snapshot, never null.
+        unsafe { &mut *self.current.load(Ordering::Acquire) }
+    }
+
     /// The current snapshot, taken out of a cell that no guard can reach any more.
     pub(crate) fn into_inner(self) -> ReadOnly<K, V> {
         let this = core::mem::ManuallyDrop::new(self);
@@ -151,8 +159,22 @@ pub(crate) struct ReadOnly<K, V> {
     first_new: AtomicU64,
     /// Bits of the hashes of the keys added after the first.
     filter: FilterCell,
+    /// Null while `table` owns a counted handle to each of its entries. Once a dirty map takes
+    /// those over ([`hand_over_locked`](Self::hand_over_locked)): `handed_over_all()`, or a boxed
+    /// list of the handles the dirty map did not take (entries that stayed expunged), which
+    /// this snapshot's drop releases while it forgets the table's.
+    handed_over: AtomicPtr<Stayed<K, V>>,
     /// Lock-free miss accounting, kept apart from the fields a read hit uses.
     miss: Apart<MissCount>,
+}
+
+/// Handles of a handed-over snapshot's entries that the dirty map does not hold: aliases of
+/// table slots (so never dropped with the list), each released once by the snapshot's drop.
+pub(crate) type Stayed<K, V> = Vec<ManuallyDrop<SharedEntry<K, V>>>;
+
+/// `handed_over` of a snapshot whose every entry went to the dirty map.
+fn handed_over_all<K, V>() -> *mut Stayed<K, V> {
+    NonNull::dangling().as_ptr()
 }
 
 struct MissCount {
@@ -185,6 +207,25 @@ impl Drop for FilterCell {
     }
 }
 
+impl<K, V> Drop for ReadOnly<K, V> {
+    fn drop(&mut self) {
+        let stayed = self.handed_over.load(Ordering::Acquire);
+        if stayed.is_null() {
+            return; // the table owns its handles, and its drop releases them
+        }
+        // The dirty map took these handles over: forget them, even while unwinding (a release
+        // here would be a second one).
+        self.table.forget_handles();
+        if stayed != handed_over_all() {
+            // SAFETY: a list `hand_over_locked` leaked, taken back once (the snapshot is being
+            // dropped). Each alias is one of the table's slots, whose count the dirty map did
+            // not take, and it is released exactly once, here.
+            let stayed = unsafe { Box::from_raw(stayed) };
+            crate::table::drop_each(stayed.into_iter().map(ManuallyDrop::into_inner));
+        }
+    }
+}
+
 #[inline]
 fn filter_bits(hash: u64) -> [u64; 2] {
     [(hash >> 20) % FILTER_BITS, (hash >> 40) % FILTER_BITS]
@@ -198,11 +239,28 @@ impl<K, V> ReadOnly<K, V> {
             len,
             first_new: AtomicU64::new(0),
             filter: FilterCell(AtomicPtr::new(core::ptr::null_mut())),
+            handed_over: AtomicPtr::new(core::ptr::null_mut()),
             miss: Apart::new(MissCount {
                 pending: AtomicUsize::new(0),
                 budget: AtomicUsize::new(0),
             }),
         }
+    }
+
+    /// Hands the table's handles over to the dirty map, which holds uncounted aliases of every
+    /// entry of this table but `stayed` (see `dirty.rs`, "borrowed handles"): the dirty map's
+    /// aliases become its counted handles, and this snapshot, when the reclaimer drops it,
+    /// forgets its table's handles and releases only `stayed`'s. Caller holds the lock (or owns
+    /// the map), and calls this once, when the dirty map is about to replace this snapshot or to
+    /// be taken with it.
+    pub(crate) fn hand_over_locked(&self, stayed: Stayed<K, V>) {
+        let list = if stayed.is_empty() {
+            handed_over_all()
+        } else {
+            Box::into_raw(Box::new(stayed))
+        };
+        let previous = self.handed_over.swap(list, Ordering::Relaxed);
+        debug_assert!(previous.is_null(), "a snapshot is handed over once");
     }
 
     /// An empty read map starting a new generation.

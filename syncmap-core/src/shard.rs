@@ -43,13 +43,34 @@ impl<K, V> Shard<K, V> {
         self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes the shard apart: its read snapshot and its dirty map.
+    /// Takes the shard apart: its read snapshot and its dirty map, which, if it exists, has
+    /// taken over the snapshot's handles (so it may be kept alone, or both dropped).
     pub(crate) fn into_parts(self) -> (ReadOnly<K, V>, Dirty<K, V>) {
-        let read = CachePadded::into_inner(self.read).into_inner();
-        let dirty = CachePadded::into_inner(self.dirty)
+        let mut this = core::mem::ManuallyDrop::new(self);
+        this.hand_over_to_dirty();
+        // SAFETY: `this` is never dropped, and each field is moved out of it exactly once.
+        let (read, dirty) = unsafe { (core::ptr::read(&this.read), core::ptr::read(&this.dirty)) };
+        let read = CachePadded::into_inner(read).into_inner();
+        let dirty = CachePadded::into_inner(dirty)
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         (read, dirty)
+    }
+
+    /// Before the shard is dropped or taken apart: a dirty map's aliases of the read map's
+    /// entries become its counted handles (`dirty.rs`, "borrowed handles"), so that each table
+    /// releases, or keeps, only what it counts.
+    fn hand_over_to_dirty(&mut self) {
+        let dirty = self.dirty.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if dirty.table.is_some() {
+            dirty.take_over_locked(self.read.get_mut());
+        }
+    }
+}
+
+impl<K, V> Drop for Shard<K, V> {
+    fn drop(&mut self) {
+        self.hand_over_to_dirty();
     }
 }
 

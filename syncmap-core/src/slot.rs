@@ -187,6 +187,12 @@ impl<V> ValueSlot<V> {
         }
     }
 
+    /// Whether the slot is expunged at the moment of the call. Needs no guard: it compares the
+    /// slot with the sentinel and reads no value.
+    pub(crate) fn is_expunged(&self) -> bool {
+        self.raw.load(Ordering::Acquire) == expunged()
+    }
+
     /// Loads the state; the value stays readable while `guard` lives.
     #[inline]
     pub(crate) fn load<'g>(&self, _guard: &'g Guard<'_>) -> Loaded<'g, V> {

@@ -112,6 +112,15 @@ where
             if shard_index(hash, self.shards.len()) != index {
                 return Err(format!("{:?} is in the wrong shard", entry.key));
             }
+            // Borrowed handles (`dirty.rs`): one count for an entry of the current tables,
+            // whether one table holds it or both; handed-over snapshots count none.
+            let count = SharedEntry::count(entry);
+            if count != 1 {
+                return Err(format!(
+                    "{:?} has {count} counted handles, not 1",
+                    entry.key
+                ));
+            }
         }
         read.table
             .check_index()

@@ -307,9 +307,9 @@ fn clear_empties_and_is_a_no_op_when_empty() {
     m.check_invariants().unwrap();
 }
 
-/// A departure from Go (whose `Clear` drops the dirty map): a dirty map of at most one key is
-/// emptied and kept, so the next new key needs no rebuild; a larger one is dropped, as in Go.
-/// Either way nothing is amended, no key is found, and Go's invariants hold.
+/// Go's `Clear` keeps the dirty map, emptied. So does `clear` for a dirty map of at most one
+/// key, and the next new key needs no rebuild; a larger one is dropped (a departure, for its
+/// memory). Either way nothing is amended, no key is found, and Go's invariants hold.
 #[test]
 fn clear_keeps_a_one_key_dirty_map_emptied_and_drops_a_larger_one() {
     let m = map();

@@ -107,6 +107,12 @@ impl<K, V> Entry<K, V> {
         self.slot.load(guard).value()
     }
 
+    /// Whether the entry is expunged at the moment of the call (needs no guard: no value is
+    /// read). Only the lock holder expunges or unexpunges, so under the lock the answer holds.
+    pub(crate) fn is_expunged(&self) -> bool {
+        self.slot.is_expunged()
+    }
+
     /// The slot's state at the moment of the call.
     pub(crate) fn state(&self, guard: &Guard<'_>) -> EntryState {
         let current = self.slot.load(guard);

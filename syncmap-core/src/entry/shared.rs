@@ -1,7 +1,10 @@
 //! [`SharedEntry`]: the counted handle through which tables hold entries.
 //!
-//! The read map, the dirty map and a retired read snapshot may all index one entry, and it is
-//! freed when the last of them lets go, so each holds a counted handle. `std`'s `Arc` would do,
+//! The read map, the dirty map and retired read snapshots may all index one entry, and it is
+//! freed when the last handle that counts goes. The dirty map's copies of the read map's entries
+//! are uncounted aliases ([`SharedEntry::alias`]), whose count the read map's handle carries
+//! until the read map hands it over (`dirty.rs`, "borrowed handles"), so a rebuild writes no
+//! count; every other handle is counted. `std`'s `Arc` would do,
 //! but its header is two `usize` counts, and an entry never needs the weak one. Here the count
 //! is a `u32` that shares its word with the entry's 32-bit hash (`Entry::handles` and
 //! `Entry::hash`), so an entry of a `u64` key is 24 bytes, not `Arc`'s 40 (at a million `u64`
@@ -62,6 +65,28 @@ impl<K, V> SharedEntry<K, V> {
     #[cfg(feature = "testing")]
     pub(crate) fn ptr_eq(this: &Self, other: &Self) -> bool {
         this.ptr == other.ptr
+    }
+
+    /// How many counted handles the entry has (for `check_invariants`).
+    #[cfg(feature = "testing")]
+    pub(crate) fn count(this: &Self) -> u32 {
+        this.handles.load(Ordering::SeqCst)
+    }
+
+    /// A second handle to the same entry that the count does not include: the dirty map's copy
+    /// of an entry the read map holds (see `dirty.rs`, "borrowed handles").
+    ///
+    /// # Safety
+    ///
+    /// Of `this` and the alias, at most as many may be dropped as counted handles as the count
+    /// includes: the caller must forget one of them (or keep it in a `ManuallyDrop` it never
+    /// drops), or give the alias the count `this` leaves behind by forgetting `this`. The alias
+    /// must not be used once the entry's last counted handle is gone.
+    pub(crate) unsafe fn alias(this: &Self) -> Self {
+        SharedEntry {
+            ptr: this.ptr,
+            _owns: PhantomData,
+        }
     }
 
     /// The entry itself, if this is its only handle; otherwise the handle back.
