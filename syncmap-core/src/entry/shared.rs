@@ -4,13 +4,15 @@
 //! freed when the last handle that counts goes. The dirty map's copies of the read map's entries
 //! are uncounted aliases ([`SharedEntry::alias`]), whose count the read map's handle carries
 //! until the read map hands it over (`dirty.rs`, "borrowed handles"), so a rebuild writes no
-//! count; every other handle is counted. `std`'s `Arc` would do,
-//! but its header is two `usize` counts, and an entry never needs the weak one. Here the count
-//! is a `u32` that shares its word with the entry's 32-bit hash (`Entry::handles` and
-//! `Entry::hash`), so an entry of a `u64` key is 24 bytes, not `Arc`'s 40 (at a million `u64`
-//! pairs, 66.9 bytes a pair instead of 82.9: BENCHMARKS.md, "Entries of 24 bytes"). `triomphe::Arc` drops the
-//! weak count too, but its count is a `usize` word of its own, which leaves the entry at 32
-//! bytes; sharing the word with the hash is what this small type is for.
+//! count; every other handle is counted.
+//!
+//! `std`'s `Arc` would do, but its header is two `usize` counts, and an entry never needs the
+//! weak one. Here the count is a `u32` that shares its word with the entry's 32-bit hash
+//! (`Entry::handles` and `Entry::hash`), so an entry of a `u64` key is 24 bytes, not `Arc`'s 40
+//! (at a million `u64` pairs, 66.9 bytes a pair instead of 82.9: BENCHMARKS.md, "Entries of 24
+//! bytes"). `triomphe::Arc` drops the weak count too, but its count is a `usize` word of its
+//! own, which leaves the entry at 32 bytes; sharing the word with the hash is what this small
+//! type is for.
 //!
 //! The protocol is `Arc`'s, minus weak handles: a clone increments the count (relaxed: a new
 //! handle is made from an existing one, which keeps the entry alive); a drop decrements it with
