@@ -65,11 +65,11 @@ impl<K, V> Table<K, V> {
         self.entries.iter()
     }
 
-    /// The entries, each one's cache line asked for [`PREFETCH_AHEAD`] entries before it is
-    /// yielded: for a loop that updates every entry's handle count (a rebuild), where each
-    /// locked update would otherwise wait for its own cache miss, one after the other.
+    /// The entries, each one's cache line asked for [`READ_AHEAD`] entries before it is
+    /// yielded: for a loop that reads every entry (a rebuild reads each one's state and hash),
+    /// which would otherwise wait for one cache miss after another.
     pub(crate) fn iter_prefetched(&self) -> impl Iterator<Item = &SharedEntry<K, V>> {
-        let mut ahead = self.entries.iter().skip(PREFETCH_AHEAD);
+        let mut ahead = self.entries.iter().skip(READ_AHEAD);
         self.entries.iter().inspect(move |_| {
             if let Some(next) = ahead.next() {
                 prefetch(SharedEntry::as_ptr(next));
@@ -227,6 +227,13 @@ pub(crate) fn drop_each<T>(items: impl IntoIterator<Item = T>) {
 /// How many entries ahead a loop over a table's entries asks for their cache lines
 /// ([`prefetch`]), so that that many misses are in flight at once.
 const PREFETCH_AHEAD: usize = 8;
+
+/// [`PREFETCH_AHEAD`] for [`Table::iter_prefetched`], whose loop only reads the entries (a
+/// rebuild, since borrowed handles: no count to write): more misses in flight pay there. The
+/// rebuild at 1M entries took 24.2–27.4 ns an entry with 8, 20.6–22.2 with 32, 21.7–22.3 with
+/// 64; at 262,144, 23.6–25.2, 20.9–21.0 and 19.6–21.1; at 16,384 and 65,536 the same with each
+/// (`examples/rebuild_cost.rs`, BENCHMARKS.md, "borrowed handles").
+const READ_AHEAD: usize = 32;
 
 /// The size from which a table's drop prefetches its entries: at 65,536 entries (2 MB of
 /// entries and values) the window made the drop slower (14–15 → 18 ns an entry), at 1M faster
