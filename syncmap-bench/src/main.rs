@@ -350,20 +350,22 @@ const USAGE: &str = "usage: syncmap-bench [--quick] [--out DIR] [--go FILE]... \
 [--only read,go,mix,patho,mem,promo,shards,shardmem] [--filter BENCH] [--map MAP] \
 [--threads 1,2,4,...] [--hasher std|foldhash] [--benchtime MS] [--slots LOG2]";
 
-/// The value of option `name`, or the usage and exit 2.
-fn value(args: &mut impl Iterator<Item = String>, name: &str) -> String {
-    args.next().unwrap_or_else(|| {
-        eprintln!("{name} needs a value\n{USAGE}");
-        std::process::exit(2)
-    })
+/// Says what was wrong with the command line, then the usage, and exits with status 2.
+fn usage_error(problem: std::fmt::Arguments<'_>) -> ! {
+    eprintln!("{problem}\n{USAGE}");
+    std::process::exit(2)
 }
 
-/// `text` parsed as a `T`, or what was wrong and exit 2.
+/// The value of option `name`, or a usage error.
+fn value(args: &mut impl Iterator<Item = String>, name: &str) -> String {
+    args.next()
+        .unwrap_or_else(|| usage_error(format_args!("{name} needs a value")))
+}
+
+/// `text` parsed as a `T`, or a usage error.
 fn parsed<T: std::str::FromStr>(text: &str, name: &str) -> T {
-    text.parse().unwrap_or_else(|_| {
-        eprintln!("{name}: cannot read {text:?}\n{USAGE}");
-        std::process::exit(2)
-    })
+    text.parse()
+        .unwrap_or_else(|_| usage_error(format_args!("{name}: cannot read {text:?}")))
 }
 
 fn main() {
@@ -394,8 +396,7 @@ fn main() {
                     .map(|t| parsed(t, "--threads"))
                     .collect();
                 if counts.contains(&0) {
-                    eprintln!("--threads: a thread count must be at least 1\n{USAGE}");
-                    std::process::exit(2);
+                    usage_error(format_args!("--threads: a thread count must be at least 1"));
                 }
                 threads = Some(counts);
             }
@@ -405,12 +406,11 @@ fn main() {
                     .iter()
                     .find(|h| ![Std::NAME, Fold::NAME].contains(&h.as_str()))
                 {
-                    eprintln!(
-                        "--hasher: {h:?} is neither {:?} nor {:?}\n{USAGE}",
+                    usage_error(format_args!(
+                        "--hasher: {h:?} is neither {:?} nor {:?}",
                         Std::NAME,
                         Fold::NAME
-                    );
-                    std::process::exit(2);
+                    ));
                 }
             }
             "--benchtime" => {
@@ -422,10 +422,7 @@ fn main() {
                 println!("{USAGE}");
                 return;
             }
-            other => {
-                eprintln!("unknown argument {other:?}\n{USAGE}");
-                std::process::exit(2);
-            }
+            other => usage_error(format_args!("unknown argument {other:?}")),
         }
     }
     // Every power of two up to the core count, unless named.
