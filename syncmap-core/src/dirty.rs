@@ -185,10 +185,18 @@ impl<K, V> Dirty<K, V> {
     /// Makes this dirty map's aliases of `read`'s entries counted handles ("borrowed handles"
     /// in the module docs): `read`, the current read map, hands its counts over and will
     /// release, when dropped, only the entries this cycle's rebuild expunged that are still
-    /// expunged (the others are in this map). Caller holds the lock (or owns the map), this map
-    /// exists, and it is about to replace `read`, to be dropped with it or to be taken alone.
+    /// expunged (the others are in this map). Caller holds the lock (or owns the map), and this
+    /// map is about to replace `read`, to be dropped with it or to be taken alone. Without a
+    /// dirty map there is nothing to take over: `read` keeps its handles and releases them when
+    /// dropped.
     pub(crate) fn take_over_locked(&mut self, read: &ReadOnly<K, V>) {
-        debug_assert!(self.table.is_some(), "only a dirty map takes over");
+        if self.table.is_none() {
+            debug_assert!(
+                self.expunged.is_none(),
+                "a rebuild's list outlived its dirty map"
+            );
+            return;
+        }
         let stayed = match self.expunged.take() {
             // Still expunged: never unexpunged (which would have put it in this map), and only
             // the lock holder changes that state.
@@ -221,9 +229,7 @@ impl<K, V> Dirty<K, V> {
         read: &ReadOnly<K, V>,
         mut retire: impl FnMut(Garbage<K, V>),
     ) {
-        if self.table.is_some() {
-            self.take_over_locked(read);
-        }
+        self.take_over_locked(read);
         self.misses = 0;
         self.inherited = 0;
         self.quiet_misses = 0;

@@ -203,10 +203,7 @@ pub(crate) fn promote_locked<K, V>(
     op: &Op<'_, Garbage<K, V>>,
 ) {
     let current = cell.load(op.guard());
-    if dirty.table.is_some() {
-        dirty.take_over_locked(current);
-    }
-    // (Without a dirty map, the old snapshot keeps its handles and releases them when dropped.)
+    dirty.take_over_locked(current);
     let table = dirty.table.take().unwrap_or_else(Table::new);
     fold_misses_locked(current, dirty);
     let generation = Arc::clone(&current.len);

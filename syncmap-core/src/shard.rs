@@ -62,9 +62,7 @@ impl<K, V> Shard<K, V> {
     /// releases, or keeps, only what it counts.
     fn hand_over_to_dirty(&mut self) {
         let dirty = self.dirty.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if dirty.table.is_some() {
-            dirty.take_over_locked(self.read.get_mut());
-        }
+        dirty.take_over_locked(self.read.get_mut());
     }
 }
 
