@@ -6,9 +6,10 @@
 //!   new key goes into a fresh dirty map (see `SyncMap::insert_new_locked`).
 //! - **A dirty map, when it exists, holds every non-expunged entry of the read map, as the same
 //!   entry (a `SharedEntry` handle to it)**, so promoting it is one pointer publish.
-//!   [`Dirty::rebuild_locked`] keeps this by copying all live and deleted read entries and
-//!   expunging the deleted ones it leaves out; from then on, every entry that gets a value again
-//!   is either still in the dirty map or is unexpunged and re-inserted under the lock.
+//!   [`Dirty::rebuild_locked`] keeps this by copying every live read entry, and each deleted
+//!   one it does not expunge (it expunges them all, as Go does, or, copying the table whole,
+//!   none); from then on, every entry that gets a value again is either still in the dirty map
+//!   or is unexpunged and re-inserted under the lock.
 //! - **After `clear`, the dirty map is empty or absent** (Go's stays, emptied; here only a small
 //!   one does: see [`Dirty::clear_locked`]).
 //! - **No user code runs under the lock that can call back into the map**, except the key's `Eq`
@@ -124,17 +125,42 @@ impl<K, V> Dirty<K, V> {
         }
     }
 
-    /// Go's `dirtyLocked`: if there is no dirty map, builds one from the read map, copying every
-    /// entry that still has a value or is merely deleted and expunging the deleted ones. Copies
-    /// entry pointers only; runs no user code.
+    /// Go's `dirtyLocked`: if there is no dirty map, builds one from the read map, holding every
+    /// entry that still has a value or is merely deleted, and expunging deleted ones it leaves
+    /// out. Copies entry pointers only; runs no user code.
+    ///
+    /// With at most `may_carry` deleted entries in the read map (by its live count; see
+    /// `Promotion::carried_deleted`), the read table is copied whole ([`Table::alias_copy`]):
+    /// no entry is read or expunged, and the deleted ones stay in the dirty map as deleted
+    /// entries, which Go's invariant allows (Go's own rebuild leaves one there when it is
+    /// deleted just after being looked at). Otherwise each entry's state is read and the deleted
+    /// ones are expunged and left out, as Go does. `capacity` is the least the new table is
+    /// sized for.
     pub(crate) fn rebuild_locked(
         &mut self,
         guard: &Guard<'_>,
         read: &ReadOnly<K, V>,
         capacity: usize,
+        may_carry: usize,
     ) {
         if self.table.is_some() {
             return;
+        }
+        let entries = read.table.len();
+        let deleted = entries.saturating_sub(read.len());
+        // Room left for the key that starts the rebuild (a full copy would grow at once, and a
+        // large table's growth reads every entry), and at least the configured capacity.
+        let roomy = entries < read.table.capacity() && capacity <= read.table.capacity();
+        if entries > 0 && deleted <= may_carry && roomy {
+            // SAFETY: borrowed handles (module docs): the copy's handles are aliases of the read
+            // map's, which carry the counts until the read map hands them over; then the copy's
+            // become the counted ones and the read map forgets its own (nothing stayed out, so
+            // it releases none). Neither is used after its entry's last counted handle goes:
+            // the read map's live while a guard can reach it, and the dirty map's are counted
+            // from the hand-over on.
+            let table = unsafe { read.table.alias_copy() };
+            self.counters.whole_copies += 1;
+            return self.rebuilt(table, entries, 0);
         }
         // First the entries to keep (pointers, with their short hashes, so that the second loop
         // reads no entry again), so the table is sized for them, not for the read map's deleted
@@ -165,20 +191,25 @@ impl<K, V> Dirty<K, V> {
                 _ => kept.push((entry.hash, ManuallyDrop::new(alias))),
             }
         }
-        let expunged = left_out.len() as u64;
+        let expunged = left_out.len();
         self.expunged = (!left_out.is_empty()).then(|| Box::new(left_out));
         let kept_len = kept.len();
-        let copied = kept_len as u64;
         let mut table = Table::with_capacity(capacity.max(kept_len + 1));
         for (short, entry) in kept {
             table.push_unique_hashed(short, ManuallyDrop::into_inner(entry));
         }
+        self.rebuilt(table, kept_len, expunged);
+    }
+
+    /// Installs a rebuilt dirty table that inherited `kept` entries from the read map, which
+    /// expunged `expunged` more.
+    fn rebuilt(&mut self, table: Table<K, V>, kept: usize, expunged: usize) {
         self.counters.dirty_rebuilds += 1;
-        self.counters.entries_copied += copied;
-        self.inherited = kept_len;
+        self.counters.entries_copied += kept as u64;
+        self.counters.entries_expunged += expunged as u64;
+        self.inherited = kept;
         self.quiet_misses = 0;
-        self.quiet_len = kept_len;
-        self.counters.entries_expunged += expunged;
+        self.quiet_len = kept;
         self.table = Some(table);
     }
 

@@ -13,7 +13,7 @@ use crate::primitive::Arc;
 use crate::raw::MapOp;
 use crate::read::ReadOnly;
 use crate::slot::Val;
-use crate::table::{Entries, Table};
+use crate::table::{Entries, IntoEntries, Table};
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::iter::FusedIterator;
@@ -391,7 +391,7 @@ pub struct IntoIter<K, V> {
     /// The shards' tables not yet started.
     tables: std::vec::IntoIter<Table<K, V>>,
     /// The entries of the table being taken apart.
-    entries: hashbrown::hash_table::IntoIter<SharedEntry<K, V>>,
+    entries: IntoEntries<K, V>,
 }
 
 impl<K, V> IntoIter<K, V> {

@@ -60,6 +60,18 @@
 //!    would (after at most 64 locked misses).
 //! 5. **Exact under concurrency:** every miss this rule counts is counted under the lock, so the
 //!    promotion comes at the threshold, never a few misses late.
+//! 6. **A rebuild may carry deleted entries over** (`Promotion::carried_deleted`). When at most
+//!    one entry in `CARRY_DIVISOR` = 8 of the read map is deleted (by the shard's live count),
+//!    the rebuild copies the read table whole: hashbrown copies its control bytes and each
+//!    slot's pointer, and no entry is read (`Table::alias_copy`). The deleted entries go into
+//!    the dirty map as deleted entries, which Go's invariant allows, instead of being expunged.
+//!    Go's rebuild reads every entry's state to find the deleted ones: 16–30 ns an entry from
+//!    16,384 to 1M entries, against 1.5–2.1 for the whole copy (`examples/rebuild_cost.rs`),
+//!    and the first new key after every promotion pays it. What the departure costs: a deleted
+//!    key (its value was dropped when it was removed) stays in memory until a rebuild finds
+//!    more than one entry in eight deleted, or the shard compacts (below), instead of until the
+//!    next rebuild; the deleted entries a read map carries stay under one in eight. Go's rules
+//!    copy whole only when none is deleted, which builds the dirty map Go's rebuild would.
 //!
 //! **Bound.** A dirty map whose rebuild copied `c` entries is promoted only after at least
 //! `c / 2` misses (`len >= inherited >= c`), and only a promotion lets the next rebuild happen.
@@ -108,6 +120,18 @@ impl Promotion {
         self.threshold(dirty).saturating_sub(dirty.misses)
     }
 
+    /// How many deleted entries of a read map of `entries` entries the rebuild may carry into
+    /// the dirty map, so as to copy the table whole, instead of reading every entry to expunge
+    /// them: a fraction under [`Promotion::Amortized`] (departure 6 in the module docs), none
+    /// under Go's rules (with none deleted, the whole copy holds what Go's rebuild would).
+    #[inline]
+    pub(crate) fn carried_deleted(self, entries: usize) -> usize {
+        match self {
+            Promotion::Amortized => entries / CARRY_DIVISOR,
+            Promotion::DirtyLen | Promotion::AfterMisses(_) => 0,
+        }
+    }
+
     /// Whether a lookup that the read map's new-key filter answers without the lock counts a
     /// miss (Go's rules), or not ([`Promotion::Amortized`]).
     #[inline]
@@ -124,6 +148,10 @@ const MISS: usize = 2;
 /// growth that says the dirty map is no longer being filled. (Under loom, 1: the models hold a
 /// few keys and need their promotions.)
 const FLOOR: usize = if cfg!(loom) { 1 } else { 64 };
+
+/// [`Promotion::Amortized`] lets a rebuild carry up to one deleted entry in `CARRY_DIVISOR`
+/// (departure 6).
+const CARRY_DIVISOR: usize = 8;
 
 /// [`Promotion::Amortized`]'s threshold for a dirty map of `len` entries, `inherited` of them
 /// from the read map, that has not grown for the last `quiet` misses: the misses that pay for
@@ -190,7 +218,8 @@ pub(crate) fn compact_locked<K, V>(
     if dirty.table.is_some() {
         return; // a rebuild is under way; the promotion that ends it drops them
     }
-    dirty.rebuild_locked(op.guard(), cell.load(op.guard()), 0);
+    // Carrying none: dropping the deleted entries is the point.
+    dirty.rebuild_locked(op.guard(), cell.load(op.guard()), 0, 0);
     promote_locked(cell, dirty, op);
 }
 

@@ -547,7 +547,8 @@ where
         if !read.amended() {
             // The first new key since a promotion: build the dirty map, then mark the read map
             // amended (Go's invariant: amended ⇔ the dirty map has keys the read map lacks).
-            dirty.rebuild_locked(guard, read, self.config.capacity);
+            let may_carry = self.config.promotion.carried_deleted(read.table.len());
+            dirty.rebuild_locked(guard, read, self.config.capacity, may_carry);
             read.set_amended_locked();
         }
         read.note_new_key_locked(hash);

@@ -10,6 +10,7 @@ pub(crate) struct Counters {
     pub(crate) dirty_rebuilds: u64,
     pub(crate) entries_copied: u64,
     pub(crate) entries_expunged: u64,
+    pub(crate) whole_copies: u64,
 }
 
 /// A snapshot of a map's internal counters, from [`SyncMap::stats`](crate::SyncMap::stats).
@@ -46,6 +47,10 @@ pub struct Stats {
     pub entries_copied: u64,
     /// Deleted entries expunged (left out) by those rebuilds, in total.
     pub entries_expunged: u64,
+    /// Those rebuilds that copied the read map's table whole, reading no entry: the ones that
+    /// found few enough deleted entries to carry them over instead of expunging them (see
+    /// [`Promotion::Amortized`](crate::Promotion::Amortized)).
+    pub whole_copies: u64,
     /// Misses counted since the last promotion (the ones the promotion rule weighs).
     pub pending_misses: usize,
     /// Keys in the current read map, including deleted and expunged ones.
@@ -75,6 +80,7 @@ impl Stats {
             dirty_rebuilds: self.dirty_rebuilds + other.dirty_rebuilds,
             entries_copied: self.entries_copied + other.entries_copied,
             entries_expunged: self.entries_expunged + other.entries_expunged,
+            whole_copies: self.whole_copies + other.whole_copies,
             pending_misses: self.pending_misses + other.pending_misses,
             read_len: self.read_len + other.read_len,
             dirty_len: match (self.dirty_len, other.dirty_len) {
@@ -104,6 +110,7 @@ impl Counters {
             dirty_rebuilds: self.dirty_rebuilds,
             entries_copied: self.entries_copied,
             entries_expunged: self.entries_expunged,
+            whole_copies: self.whole_copies,
             pending_misses,
             read_len,
             dirty_len,

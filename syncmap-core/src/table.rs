@@ -20,11 +20,67 @@ use hashbrown::hash_table::{self, HashTable};
 use std::panic::{self, AssertUnwindSafe};
 
 pub(crate) struct Table<K, V> {
-    entries: HashTable<SharedEntry<K, V>>,
+    entries: HashTable<Slot<K, V>>,
+}
+
+/// A table's hold on one entry: its handle, which the slot owns and drops as the handle would.
+///
+/// Cloning a slot makes an uncounted alias of its handle ([`SharedEntry::alias`]), so that
+/// hashbrown's table clone (its control bytes copied whole, each slot cloned in place) copies
+/// a table without reading a single entry: [`Table::alias_copy`], a rebuild's copy of the read
+/// map. `Slot` is private to this module and that is the one clone of it.
+struct Slot<K, V>(SharedEntry<K, V>);
+
+impl<K, V> Clone for Slot<K, V> {
+    #[inline]
+    fn clone(&self) -> Self {
+        // SAFETY: only `Table::alias_copy` clones a slot (the type is private to this module),
+        // and its caller keeps `SharedEntry::alias`'s contract for every alias it makes.
+        Slot(unsafe { SharedEntry::alias(&self.0) })
+    }
 }
 
 /// An iterator over a table's entries.
-pub(crate) type Entries<'t, K, V> = hash_table::Iter<'t, SharedEntry<K, V>>;
+pub(crate) struct Entries<'t, K, V>(hash_table::Iter<'t, Slot<K, V>>);
+
+impl<'t, K, V> Iterator for Entries<'t, K, V> {
+    type Item = &'t SharedEntry<K, V>;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'t SharedEntry<K, V>> {
+        self.0.next().map(|slot| &slot.0)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl<K, V> ExactSizeIterator for Entries<'_, K, V> {}
+
+impl<K, V> Clone for Entries<'_, K, V> {
+    fn clone(&self) -> Self {
+        Entries(self.0.clone())
+    }
+}
+
+/// A table's entries, by value ([`Table::into_entries`]).
+pub(crate) struct IntoEntries<K, V>(hash_table::IntoIter<Slot<K, V>>);
+
+impl<K, V> Iterator for IntoEntries<K, V> {
+    type Item = SharedEntry<K, V>;
+
+    #[inline]
+    fn next(&mut self) -> Option<SharedEntry<K, V>> {
+        self.0.next().map(|slot| slot.0)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
 
 impl<K, V> Table<K, V> {
     pub(crate) fn new() -> Self {
@@ -51,8 +107,8 @@ impl<K, V> Table<K, V> {
 
     /// Takes every entry out, keeping the allocation. Runs no user code (the handles are moved
     /// to the caller).
-    pub(crate) fn drain(&mut self) -> hash_table::Drain<'_, SharedEntry<K, V>> {
-        self.entries.drain()
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = SharedEntry<K, V>> + '_ {
+        self.entries.drain().map(|slot| slot.0)
     }
 
     #[inline]
@@ -62,15 +118,15 @@ impl<K, V> Table<K, V> {
 
     #[inline]
     pub(crate) fn iter(&self) -> Entries<'_, K, V> {
-        self.entries.iter()
+        Entries(self.entries.iter())
     }
 
     /// The entries, each one's cache line asked for [`READ_AHEAD`] entries before it is
     /// yielded: for a loop that reads every entry (a rebuild reads each one's state and hash),
     /// which would otherwise wait for one cache miss after another.
     pub(crate) fn iter_prefetched(&self) -> impl Iterator<Item = &SharedEntry<K, V>> {
-        let mut ahead = self.entries.iter().skip(READ_AHEAD);
-        self.entries.iter().inspect(move |_| {
+        let mut ahead = self.iter().skip(READ_AHEAD);
+        self.iter().inspect(move |_| {
             if let Some(next) = ahead.next() {
                 prefetch(SharedEntry::as_ptr(next));
             }
@@ -86,9 +142,11 @@ impl<K, V> Table<K, V> {
         Q: Eq + ?Sized,
     {
         let short = short_hash(hash);
-        self.entries.find(table_hash(short), |e| {
-            e.hash == short && e.key.borrow() == key
-        })
+        self.entries
+            .find(table_hash(short), |e| {
+                e.0.hash == short && e.0.key.borrow() == key
+            })
+            .map(|slot| &slot.0)
     }
 
     /// Finds the entry of `entry`'s key (`entry` itself, or another entry of an equal key).
@@ -113,7 +171,7 @@ impl<K, V> Table<K, V> {
             self.grow_prefetched();
         }
         self.entries
-            .insert_unique(table_hash(short), entry, |e| table_hash(e.hash));
+            .insert_unique(table_hash(short), Slot(entry), |e| table_hash(e.0.hash));
     }
 
     /// Moves a full table's entries into one sized for twice as many, each entry's cache line
@@ -129,9 +187,11 @@ impl<K, V> Table<K, V> {
     fn grow_prefetched(&mut self) {
         let bigger = HashTable::with_capacity(self.entries.capacity() * 2);
         let old = core::mem::replace(&mut self.entries, bigger);
-        for_each_prefetched(old.into_iter(), |entry| {
+        for_each_prefetched(old.into_iter().map(|slot| slot.0), |entry| {
             self.entries
-                .insert_unique(table_hash(entry.hash), entry, |e| table_hash(e.hash));
+                .insert_unique(table_hash(entry.hash), Slot(entry), |e| {
+                    table_hash(e.0.hash)
+                });
         });
     }
 
@@ -143,15 +203,32 @@ impl<K, V> Table<K, V> {
     {
         let short = short_hash(hash);
         let found = self.entries.find_entry(table_hash(short), |e| {
-            e.hash == short && e.key.borrow() == key
+            e.0.hash == short && e.0.key.borrow() == key
         });
         // From here on no user code runs.
-        Some(found.ok()?.remove().0)
+        Some(found.ok()?.remove().0 .0)
     }
 
     /// The entries, by value, for a map being taken apart.
-    pub(crate) fn into_entries(mut self) -> hash_table::IntoIter<SharedEntry<K, V>> {
-        core::mem::take(&mut self.entries).into_iter()
+    pub(crate) fn into_entries(mut self) -> IntoEntries<K, V> {
+        IntoEntries(core::mem::take(&mut self.entries).into_iter())
+    }
+
+    /// A second table of the same entries, in the same layout, whose handles are uncounted
+    /// aliases of this table's: hashbrown copies the control bytes whole and each slot's
+    /// pointer in place, so no entry is read (a rebuild's copy of the read map, `dirty.rs`).
+    /// Runs no user code and cannot panic (but for running out of memory, which aborts).
+    ///
+    /// # Safety
+    ///
+    /// [`SharedEntry::alias`]'s contract, for each entry: of this table's handle and the copy's,
+    /// at most one may ever be dropped as a counted handle (this table's must be forgotten, as a
+    /// handed-over read map's are, or the copy's), and neither may be used once the entry's last
+    /// counted handle is gone.
+    pub(crate) unsafe fn alias_copy(&self) -> Self {
+        Table {
+            entries: self.entries.clone(),
+        }
     }
 
     /// Drops the entries one by one, so that a panicking key or value `Drop` (user code) does
@@ -167,11 +244,11 @@ impl<K, V> Table<K, V> {
         let mut release = |entry: SharedEntry<K, V>| drop_one(entry, &mut first_panic);
         if self.entries.len() < PREFETCH_DROPS_FROM {
             // (A `for` loop: `drain().for_each` measured slower, 25 against 14 ns an entry.)
-            for entry in self.entries.drain() {
+            for entry in self.drain() {
                 release(entry);
             }
         } else {
-            for_each_prefetched(self.entries.drain(), release);
+            for_each_prefetched(self.drain(), release);
         }
         if let Some(payload) = first_panic {
             panic::resume_unwind(payload);
@@ -190,7 +267,9 @@ impl<K, V> Table<K, V> {
         for (at, entry) in self.entries.iter().enumerate() {
             if self
                 .entries
-                .find(table_hash(entry.hash), |e| SharedEntry::ptr_eq(e, entry))
+                .find(table_hash(entry.0.hash), |e| {
+                    SharedEntry::ptr_eq(&e.0, &entry.0)
+                })
                 .is_none()
             {
                 return Err(format!("entry {at} is not found under its hash"));

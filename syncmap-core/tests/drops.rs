@@ -585,3 +585,46 @@ fn a_large_table_dropped_with_a_panicking_key_loses_nothing() {
     assert_eq!(message, &format!("key {} refuses to drop", N / 2));
     assert_eq!((keys.now(), values.now()), (0, 0));
 }
+
+/// A rebuild that copies the read table whole carries its deleted entries into the dirty map
+/// (`promote.rs`, departure 6): their keys stay until a rebuild that finds more deleted entries
+/// expunges them, and each key is dropped once, then or with the map.
+#[test]
+fn keys_of_carried_deleted_entries_are_dropped_once() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    // The default rule, named: `--cfg syncmap_stress` changes the default to one that carries
+    // no deleted entry.
+    let map: SyncMap<Key, Val> = SyncMap::builder()
+        .shards(1)
+        .promotion(Promotion::Amortized)
+        .build();
+    let walk = |map: &SyncMap<Key, Val>| {
+        // A full walk promotes a dirty map holding keys the read map lacks.
+        let _ = map.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(()));
+        assert_eq!(map.stats().dirty_len, None, "promoted");
+    };
+    for k in 0..64 {
+        map.insert(key(k, &keys), Val::new(k, &values));
+    }
+    walk(&map);
+    for k in 0..8 {
+        assert!(map.remove(&key(k, &keys)).is_some());
+    }
+    assert_eq!((keys.now(), values.now()), (64, 56));
+    map.insert(key(100, &keys), Val::new(100, &values));
+    let st = map.stats();
+    assert_eq!((st.whole_copies, st.entries_expunged), (1, 0), "{st:?}");
+    walk(&map);
+    assert_eq!(keys.now(), 65, "the 8 deleted entries were carried over");
+    // 17 deleted of 65: the next rebuild reads every entry and expunges them.
+    for k in 8..17 {
+        assert!(map.remove(&key(k, &keys)).is_some());
+    }
+    map.insert(key(101, &keys), Val::new(101, &values));
+    let st = map.stats();
+    assert_eq!((st.whole_copies, st.entries_expunged), (1, 17), "{st:?}");
+    walk(&map);
+    assert_eq!((keys.now(), values.now()), (49, 49));
+    drop(map);
+    assert_eq!((keys.now(), values.now()), (0, 0));
+}

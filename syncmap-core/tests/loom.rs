@@ -127,6 +127,53 @@ fn delete_racing_rebuild_and_store() {
     });
 }
 
+/// A rebuild that copies the read table whole, carrying a deleted entry into the dirty map
+/// (`promote.rs`, departure 6: eight entries, one deleted), racing a store that revives that
+/// entry and a removal that deletes a second one (so the live count the rebuild reads to choose
+/// between the whole copy and the expunging walk may be stale either way).
+#[test]
+fn whole_copy_rebuild_racing_revive_and_delete() {
+    model(
+        "whole_copy_rebuild_racing_revive_and_delete",
+        BOUND,
+        |promotion| {
+            let values = Values::new();
+            let map = new_map(promotion);
+            for k in 1..=8 {
+                map.insert(k, values.make(k));
+            }
+            let _ = contents(&map); // a full walk promotes
+            assert_eq!(map.view().dirty, None, "setup: promoted");
+            assert_eq!(map.remove(&1).map(|v| v.v), Some(1));
+            let map = Arc::new(map);
+            let (m, vs) = (map.clone(), values.clone());
+            // The first new key: rebuilds the dirty map.
+            let a = thread::spawn(move || m.insert(100, vs.make(100)).is_none());
+            let (m, vs) = (map.clone(), values.clone());
+            let b = thread::spawn(move || {
+                let revived = m.insert(1, vs.make(11)).is_none();
+                let removed = m.remove(&2).map(|v| v.v);
+                (revived, removed)
+            });
+            assert!(a.join().unwrap());
+            assert_eq!(b.join().unwrap(), (true, Some(2)));
+            assert_eq!(
+                (get(&map, 1), get(&map, 2), get(&map, 100)),
+                (Some(11), None, Some(100))
+            );
+            assert_eq!(map.len(), 8);
+            // Every key survives the promotion and the rebuild that follow.
+            map.insert(101, values.make(101));
+            let _ = contents(&map);
+            let mut expected: Vec<(u32, u32)> = (3..=8).map(|k| (k, k)).collect();
+            expected.extend([(1, 11), (100, 100), (101, 101)]);
+            expected.sort_unstable();
+            assert_eq!(contents(&map), expected);
+            finish(map, &values);
+        },
+    );
+}
+
 /// The deleted → expunged → value path done sequentially first, then a lock-free store
 /// racing the unexpunging store: the expunged entry must be revived exactly once.
 #[test]

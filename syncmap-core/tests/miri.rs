@@ -140,6 +140,52 @@ fn promotion_and_rebuild_cycles() {
     }
 }
 
+/// The default rule's whole-table rebuild (`promote.rs`, departure 6): the copy's handles are
+/// aliases of the read map's, deleted entries are carried over, revived and, once more than one
+/// entry in eight is deleted, expunged by a walk; every value is dropped once.
+#[test]
+fn whole_copies_carrying_deleted_entries() {
+    let live = Arc::new(AtomicIsize::new(0));
+    let map: SyncMap<u32, Counted> = SyncMap::builder()
+        .shards(1)
+        .promotion(Promotion::Amortized)
+        .build();
+    let walk = |map: &SyncMap<u32, Counted>| {
+        let _ = map.for_each(|_, _| ControlFlow::<()>::Continue(())); // promotes
+    };
+    for k in 0..16 {
+        map.insert(k, Counted::new(k, &live));
+    }
+    walk(&map);
+    for round in 0..3u32 {
+        // Two deleted of 16 or more: carried, unless those carried before make it more than
+        // one in eight. Then one revived, and a walk promotes.
+        for k in [round * 2, round * 2 + 1] {
+            map.remove(&k);
+        }
+        map.insert(100 + round, Counted::new(100 + round, &live));
+        map.check_invariants().unwrap();
+        map.insert(round * 2, Counted::new(round, &live));
+        walk(&map);
+        map.check_invariants().unwrap();
+    }
+    // Now more than one in eight: the next rebuild walks and expunges.
+    for k in 6..12 {
+        map.remove(&k);
+    }
+    map.insert(200, Counted::new(200, &live));
+    walk(&map);
+    map.check_invariants().unwrap();
+    let stats = map.stats();
+    assert!(
+        stats.whole_copies >= 2 && stats.entries_expunged > 0,
+        "{stats:?}"
+    );
+    assert_eq!(map.len(), 16 - 3 - 6 + 3 + 1);
+    drop(map);
+    assert_eq!(live.load(Ordering::SeqCst), 0);
+}
+
 /// A few threads racing on a handful of keys with constant promotion; under miri each seed
 /// explores a different interleaving.
 #[test]

@@ -271,3 +271,96 @@ fn concurrent_readers_promote_a_bulk_load_once() {
     assert_eq!((st.misses, st.promotions), (FLOOR, 1));
     m.check_invariants().unwrap();
 }
+
+/// Departure 6 (`promote.rs`): with at most one entry in eight of the read map deleted, the
+/// rebuild copies the table whole and carries the deleted entries into the dirty map, still
+/// deleted; with one more, it reads every entry and expunges the deleted ones, as Go does.
+#[test]
+fn a_rebuild_carries_up_to_one_deleted_entry_in_eight() {
+    for (removed, whole) in [(0, true), (8, true), (9, false)] {
+        let m = promoted(Promotion::Amortized, 64);
+        let rebuilds = m.stats().dirty_rebuilds; // the bulk load's, from an empty read map
+        for k in 0..removed {
+            assert_eq!(m.remove(&k).as_deref(), Some(&k));
+        }
+        m.insert(100, 100); // the first new key rebuilds the dirty map
+        let st = m.stats();
+        let context = format!("{removed} removed: {st:?}");
+        assert_eq!(st.dirty_rebuilds, rebuilds + 1, "{context}");
+        if whole {
+            assert_eq!(st.whole_copies, 1, "{context}");
+            assert_eq!(
+                (st.entries_copied, st.entries_expunged),
+                (64, 0),
+                "{context}"
+            );
+            assert_eq!(st.dirty_len, Some(65), "{context}");
+        } else {
+            assert_eq!(st.whole_copies, 0, "{context}");
+            assert_eq!(
+                (st.entries_copied, st.entries_expunged),
+                (64 - removed, removed),
+                "{context}"
+            );
+            assert_eq!(st.dirty_len, Some(65 - removed as usize), "{context}");
+        }
+        m.check_invariants().unwrap();
+        // Carried or expunged, a removed key stays absent, and comes back when stored again.
+        assert_eq!(m.len(), 65 - removed as usize);
+        assert!((0..removed).all(|k| m.get(&k).is_none()));
+        assert!((0..removed).all(|k| m.insert(k, k + 1).is_none()));
+        m.check_invariants().unwrap();
+        assert_eq!(m.len(), 65);
+        assert!((0..64).all(|k| m.get(&k).as_deref() == Some(&(k + u64::from(k < removed)))));
+    }
+}
+
+/// Go's rules copy the table whole only when no entry is deleted: then it holds what Go's
+/// rebuild would. One deleted entry is read and expunged.
+#[test]
+fn go_rules_copy_whole_only_without_deleted_entries() {
+    for (removed, whole) in [(0, 1), (1, 0)] {
+        let m = promoted(Promotion::DirtyLen, 64);
+        for k in 0..removed {
+            m.remove(&k);
+        }
+        m.insert(100, 100);
+        let st = m.stats();
+        assert_eq!(
+            (st.whole_copies, st.entries_expunged),
+            (whole, removed),
+            "{st:?}"
+        );
+        m.check_invariants().unwrap();
+    }
+}
+
+/// Deleted entries carried from rebuild to rebuild stay under one in eight of the read map: a
+/// key removed in every promotion cycle is expunged once enough of them gather.
+#[test]
+fn carried_deleted_entries_stay_under_one_in_eight() {
+    const N: u64 = 256;
+    let m = promoted(Promotion::Amortized, N);
+    let mut next = N;
+    for cycle in 0..200 {
+        m.remove(&cycle); // a settled key: deleted in the read map
+        m.insert(next, next); // rebuild (the first new key of the cycle)
+        next += 1;
+        // Read back until the rule promotes.
+        let promotions = m.stats().promotions;
+        while m.stats().promotions == promotions {
+            assert_eq!(m.get(&(next - 1)).as_deref(), Some(&(next - 1)));
+        }
+        let st = m.stats();
+        let deleted = st.read_len - m.len();
+        assert!(
+            deleted <= st.read_len / 8 + 1,
+            "cycle {cycle}: {deleted} deleted of {} entries: {st:?}",
+            st.read_len
+        );
+        m.check_invariants().unwrap();
+    }
+    let st = m.stats();
+    assert!(st.whole_copies > 0 && st.entries_expunged > 0, "{st:?}");
+    assert_eq!(m.len(), 256);
+}
