@@ -50,7 +50,8 @@
 //! misses have paid for the copy below (Go: once they reach the dirty map's length; see
 //! [`Promotion`]), the dirty map is **promoted**: published as the new read map in one pointer
 //! store. The first new key after a promotion **rebuilds** the dirty map by copying the read
-//! map's live entries (pointers, never keys) and expunging its deleted ones. Every slow
+//! map's live entries (pointers, never keys) and expunging its deleted ones (or, with few
+//! deleted, by copying the read table whole and carrying them: see below). Every slow
 //! path re-checks the read map under the lock. Each of these pieces lives in one file with Go's
 //! invariants beside the code that keeps them: `read.rs`, `dirty.rs`, `entry/`, `promote.rs`,
 //! and each of Go's paths is written once, in `raw.rs`.
@@ -178,6 +179,11 @@
 //!   for at least 64 locked misses, even when the dirty map holds fewer keys (Go promotes a
 //!   one-key dirty map at its first miss; most of a promotion's cost is fixed). Each departure
 //!   and its figure: [`Promotion::Amortized`]; the measurements: `BENCHMARKS.md`.
+//! - Under the default rule, a rebuild that finds at most one entry in eight of the read map
+//!   deleted copies the read table whole (control bytes and entry pointers, reading no entry:
+//!   about 2 ns an entry against 16–30 for Go's walk, which reads each entry's state) and
+//!   carries the deleted entries into the dirty map, still deleted, instead of expunging them.
+//!   Go's rules copy whole only when no entry is deleted.
 //! - A `remove`, `remove_entry`, `compare_and_remove`, `remove_if` or `retain` that leaves a
 //!   shard's read map mostly deleted entries (at least 64 entries, at most a quarter with a value)
 //!   compacts the shard: under the lock it rebuilds the dirty map (expunging the deleted
@@ -216,9 +222,11 @@
 //!   takes about 8 KiB with the default 8 shards and a 10-key registry about 9.2 KiB (a std
 //!   `HashMap` of 10 such keys: 0.7 KiB); many small maps may want [`Builder::shards`]`(1)`
 //!   (2 KiB empty).
-//! - Deleted keys stay in the read map, as deleted entries, until the next rebuild drops them
-//!   (the next new key's in their shard, or the compaction of a shard that is mostly deleted
-//!   entries): up to 63 deleted keys a shard may stay until then.
+//! - Deleted keys stay in the read map, as deleted entries, until a rebuild drops them (the
+//!   first new key's after a promotion in their shard, once more than one entry in eight there
+//!   is deleted, or the compaction of a shard that is mostly deleted entries): up to 63 deleted
+//!   keys a shard, or one entry in eight of a larger one, may stay until then. Their values
+//!   are dropped when removed; only the key and its entry wait.
 //! - Every value is a separate allocation (its `Arc`), and every key an entry allocation (the
 //!   key, the value's pointer, 32 bits of the hash and a 32-bit count of the tables holding it:
 //!   24 bytes for a `u64` key), plus a pointer in its table: at a million `u64 → u64` pairs,
