@@ -11,7 +11,8 @@
 //!   none); from then on, every entry that gets a value again is either still in the dirty map
 //!   or is unexpunged and re-inserted under the lock.
 //! - **After `clear`, the dirty map is empty or absent** (Go's stays, emptied; here only a small
-//!   one does: see [`Dirty::clear_locked`]).
+//!   one does: see [`Dirty::clear_locked`], and [`Dirty::clear_in_place_locked`] when the read
+//!   map's table is empty).
 //! - **No user code runs under the lock that can call back into the map**, except the key's `Eq`
 //!   (lookups). Everything the lock holder unlinks (values, entries, whole tables) becomes
 //!   [`Garbage`], retired through the reclaimer after the lock is released, so a `Drop` impl may
@@ -261,13 +262,10 @@ impl<K, V> Dirty<K, V> {
         mut retire: impl FnMut(Garbage<K, V>),
     ) {
         self.take_over_locked(read);
-        self.misses = 0;
-        self.inherited = 0;
-        self.quiet_misses = 0;
-        self.quiet_len = 0;
+        self.restart_locked();
         match &mut self.table {
             None => {}
-            Some(table) if table.len() <= KEPT_ENTRIES && table.capacity() <= KEPT_CAPACITY => {
+            Some(table) if kept_on_clear(table) => {
                 for entry in table.drain() {
                     retire(Garbage::Entry(entry));
                 }
@@ -278,6 +276,57 @@ impl<K, V> Dirty<K, V> {
             }
         }
     }
+
+    /// Whether `clear` may leave the shard's read snapshot in place when its table is empty
+    /// ([`clear_in_place_locked`](Self::clear_in_place_locked)): the dirty map is one `clear`
+    /// keeps (or there is none).
+    pub(crate) fn clears_in_place(&self) -> bool {
+        self.table.as_ref().is_none_or(kept_on_clear)
+    }
+
+    /// `clear` of a shard whose read map's table is empty, so that every key is in this (small)
+    /// dirty map, and the read snapshot stays (`read.rs`, "Clear in place"): empties the table,
+    /// keeping it, and leaves each entry expunged, its value taken out and handed with the entry
+    /// to `retire`. Returns how many values it took out, for the snapshot's live count.
+    ///
+    /// Expunged, not just unlinked: an operation that found one of these entries in the dirty
+    /// map under the lock may still act on it after releasing the lock (`compare_and_swap`,
+    /// `compare_and_remove`, `update`, `remove_if`: each only ever replaces or removes a value),
+    /// and on an expunged entry each fails as for an absent key, so that no such late change
+    /// reaches the count this generation goes on with. The swap takes each value out exactly,
+    /// so the count drops by exactly the values that were there. Runs no user code.
+    pub(crate) fn clear_in_place_locked(&mut self, mut retire: impl FnMut(Garbage<K, V>)) -> usize {
+        debug_assert!(self.clears_in_place());
+        debug_assert!(
+            self.expunged.is_none(),
+            "nothing to expunge from an empty read map"
+        );
+        self.restart_locked();
+        let mut removed = 0;
+        if let Some(table) = &mut self.table {
+            for entry in table.drain() {
+                if let Some(value) = entry.take_expunging_locked() {
+                    removed += 1;
+                    retire(Garbage::Value(value));
+                }
+                retire(Garbage::Entry(entry));
+            }
+        }
+        removed
+    }
+
+    /// Go's `m.misses = 0` for `clear`, with this map's own records of what it inherited.
+    fn restart_locked(&mut self) {
+        self.misses = 0;
+        self.inherited = 0;
+        self.quiet_misses = 0;
+        self.quiet_len = 0;
+    }
+}
+
+/// Whether `clear` keeps `table`, emptied (see [`Dirty::clear_locked`]).
+fn kept_on_clear<K, V>(table: &Table<K, V>) -> bool {
+    table.len() <= KEPT_ENTRIES && table.capacity() <= KEPT_CAPACITY
 }
 
 /// The most entries a dirty table may hold for `clear` to keep it, emptied (each entry is

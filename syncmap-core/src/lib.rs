@@ -157,7 +157,10 @@
 //!   same map; the observable behaviour is the same.
 //! - `clear` keeps the dirty map, emptied, only if it held at most one key (Go keeps every one,
 //!   with its buckets); a larger one is dropped with its memory, and the next new key rebuilds
-//!   from the empty read map in O(1).
+//!   from the empty read map in O(1). When such a one-key dirty map held the shard's every key
+//!   (the read map empty), `clear` also keeps the read snapshot, resetting it in place, where
+//!   Go publishes a new empty one: a clear-and-store loop allocates two objects a round, as
+//!   Go's does.
 //! - A lookup of an absent key does not always take the lock while the read map is amended
 //!   (golang/go#21032). Each read snapshot carries a small Bloom filter of the keys added to the
 //!   dirty map since it was published; `get`, `remove`, `compare_and_swap` and

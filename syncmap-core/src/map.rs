@@ -568,7 +568,9 @@ where
     /// ordered either before it (and removed) or after it. The shards are cleared one after the
     /// other, each atomically under its own lock (with one shard, the whole `clear` is atomic,
     /// as Go's). A shard whose dirty map held at most one key keeps that map's table, emptied
-    /// (304 bytes at most), for its next new key.
+    /// (304 bytes at most), for its next new key; if the shard's read map held no entry besides
+    /// (a map cleared and given a key again, over and over), the shard also keeps its read
+    /// snapshot, and the clear allocates nothing.
     ///
     /// ```
     /// use syncmap_core::SyncMap;

@@ -569,9 +569,15 @@ where
             self.locked(shard, op, |dirty| {
                 // Also resets the miss count: don't promote the cleared dirty map right away
                 // (Go's comment).
-                dirty.clear_locked(shard.read.load(op.guard()), |garbage| {
-                    op.retire_large(garbage)
-                });
+                let read = shard.read.load(op.guard());
+                if read.table.is_empty() && dirty.clears_in_place() {
+                    // Every key is in the (small) dirty map: the snapshot stays (`read.rs`,
+                    // "Clear in place").
+                    let removed = dirty.clear_in_place_locked(|garbage| op.retire_large(garbage));
+                    read.clear_in_place_locked(removed);
+                    return;
+                }
+                dirty.clear_locked(read, |garbage| op.retire_large(garbage));
                 op.retire_large(Garbage::Read(shard.read.swap_locked(ReadOnly::empty())));
             });
         }

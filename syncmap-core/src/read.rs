@@ -2,9 +2,9 @@
 //!
 //! Go's invariant: `read` is loaded lock-free but replaced only under the dirty lock, and a
 //! published table is never mutated; only its entries' slots change, atomically. The one field
-//! that does change is `amended`, and only from `false` to `true`, under the lock (Go instead
-//! publishes a new `readOnly` sharing the same map; the flag saves that allocation and an
-//! indirection on every read).
+//! that does change is `amended`, from `false` to `true`, under the lock (Go instead publishes a
+//! new `readOnly` sharing the same map; the flag saves that allocation and an indirection on
+//! every read), and back to `false` only by a clear in place (below).
 //!
 //! Each snapshot also carries a small **new-key filter** (a departure from Go, golang/go#21032):
 //! the hashes of the keys added to the dirty map while this snapshot is current, as a 4096-bit
@@ -19,13 +19,41 @@
 //! The first new key of a snapshot is kept inline, as its hash (one word); the filter is
 //! allocated by the second (512 bytes; none for a snapshot that gets at most one new key, such
 //! as a settled registry's, an unwritten shard's, or a shard cleared and given one key).
-//! The inline hash is written once and the filter only ever gains bits, and both are dropped
-//! with their snapshot at the next promotion or `clear`, so they never lie about a key added
-//! while it is current: invariant, **every key in the dirty map but not in the read map's table
+//! The inline hash is written once and the filter only ever gains bits, until the snapshot is
+//! dropped at the next promotion or `clear`, or a clear in place empties the dirty map and
+//! resets both; so they never lie about a key added while it is current: invariant, **every key in the dirty map but not in the read map's table
 //! has the inline hash or its filter bits set** (keys enter the dirty map without being in the
 //! read map only through `insert_new_locked`, which notes them first; a later key whose hash
 //! equals the inline one, low bit set, is left out of the filter, since the inline word already
 //! answers for it).
+
+//!
+//! **Clear in place** (`raw.rs`, `clear_in`; a departure, to spare Go's Clear benchmark and a
+//! registry reset two allocations). When a shard's snapshot has an empty table, every key of
+//! the shard is in the dirty map, and if that is small (one `clear` keeps, `dirty.rs`), `clear`
+//! keeps the snapshot instead of publishing a new empty one: under the lock it empties the dirty
+//! map, leaving each entry expunged with its value taken out (`Dirty::clear_in_place_locked`),
+//! then lowers the live count by the values it took and resets `amended`, the inline hash, the
+//! filter and the lock-free miss count (`ReadOnly::clear_in_place_locked`). Why that is safe:
+//!
+//! - *Readers.* With an empty table, a lock-free lookup answers only "absent" or "ask the
+//!   dirty map"; the first is right for any key once the clear has begun (only the lock holder
+//!   adds keys), the second takes the lock, which orders it after the clear.
+//! - *The live count.* A new generation exists so that a writer still working on an entry of a
+//!   cleared map changes the old count, not the new one. Here the count goes on, so every
+//!   change to it must be one the map still reflects. Lock-free writers change only entries
+//!   found in a read map's table, and this snapshot's is empty; an older snapshot of the same
+//!   generation holds only entries that are expunged now (each promotion published a dirty map
+//!   holding every entry of the snapshot before it that was not expunged, and the last one
+//!   published this empty table), and no exchange succeeds on an expunged entry. Operations that found an entry in
+//!   the dirty map under the lock and act on it after releasing it only replace or remove a
+//!   value, and fail on the expunged entries `clear` leaves. Changes made before the clear took
+//!   a value out are its own, already counted or still to land; the clear subtracts exactly the
+//!   values it took out. So the count is exact again once every operation in flight is done,
+//!   as it is after any operation.
+//!
+//! A larger dirty map, or a snapshot with entries, is cleared as before: a new, empty snapshot
+//! and a new generation.
 
 use crate::entry::SharedEntry;
 use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
@@ -261,6 +289,25 @@ impl<K, V> ReadOnly<K, V> {
         };
         let previous = self.handed_over.swap(list, Ordering::Relaxed);
         debug_assert!(previous.is_null(), "a snapshot is handed over once");
+    }
+
+    /// `clear` of this snapshot, which stays the shard's read map: its table is empty, and the
+    /// dirty map (emptied by `Dirty::clear_in_place_locked`) had every key, `removed` values
+    /// of them. Caller holds the lock. See the module docs, "Clear in place".
+    pub(crate) fn clear_in_place_locked(&self, removed: usize) {
+        debug_assert!(self.table.is_empty());
+        self.add_len(-(removed as isize));
+        self.miss.pending.store(0, Ordering::Relaxed);
+        self.first_new.store(0, Ordering::SeqCst);
+        let filter = self.filter.0.load(Ordering::SeqCst);
+        if !filter.is_null() {
+            // SAFETY: allocated by `note_new_key_locked`; freed only with the snapshot, which
+            // the caller's guard keeps alive.
+            for word in unsafe { &*filter } {
+                word.store(0, Ordering::SeqCst);
+            }
+        }
+        self.amended.store(false, Ordering::SeqCst);
     }
 
     /// An empty read map starting a new generation.

@@ -76,6 +76,17 @@ where
         view
     }
 
+    /// The address of each shard's current read snapshot: equal before and after an operation
+    /// that kept the snapshot (a clear in place, `read.rs`), different after one that published
+    /// a new one (while the old one is still reachable, as under a held guard or `Ref`).
+    pub fn snapshot_addresses(&self) -> Vec<usize> {
+        let guard = self.domain.enter();
+        self.shards
+            .iter()
+            .map(|shard| core::ptr::from_ref(shard.read.load(&guard)) as usize)
+            .collect()
+    }
+
     /// Checks Go's invariants over the read map, the dirty map and every entry, plus the length
     /// counter. Call it only while no operation is in flight.
     pub fn check_invariants(&self) -> Result<(), String>

@@ -22,8 +22,10 @@ mod loom_support;
 
 use loom::sync::Arc;
 use loom::thread;
-use loom_support::{contents, finish, get, model, with_read_key, Hasher, Map, Values, BOUND};
-use syncmap_core::SyncMap;
+use loom_support::{
+    contents, finish, get, model, model_rules, new_map, with_read_key, Hasher, Map, Values, BOUND,
+};
+use syncmap_core::{Promotion, SyncMap};
 
 /// The first keys (from 0) whose hashes put them in shard 0 and in shard 1 of a two-shard map.
 fn keys_in_two_shards(n: usize) -> (Vec<u32>, Vec<u32>) {
@@ -167,6 +169,61 @@ fn clear_racing_insert() {
         assert_eq!(map.len(), items.len(), "len after clear race");
         finish(map, &values);
     });
+}
+
+/// Clear in place (`read.rs`): the key is only in a one-key dirty map (the read map's table
+/// empty), so `clear` keeps the snapshot, while a `remove_if` that finds the key in the dirty
+/// map under the lock removes its value after releasing it. Either the removal comes first, or
+/// the clear does and the late removal fails on the expunged entry; the live count never loses
+/// a value twice. `AfterMisses(2)`: the removal's miss must not promote the key into the read
+/// map.
+#[test]
+fn clear_in_place_racing_late_dirty_remove() {
+    clear_in_place_racing(false);
+}
+
+/// [`clear_in_place_racing_late_dirty_remove`] with an `update`, which replaces the value
+/// after releasing the lock: the update lands before the clear, or fails after it.
+#[test]
+fn clear_in_place_racing_late_dirty_update() {
+    clear_in_place_racing(true);
+}
+
+fn clear_in_place_racing(update: bool) {
+    let name = if update {
+        "…_late_dirty_update"
+    } else {
+        "…_late_dirty_remove"
+    };
+    model_rules(
+        name,
+        BOUND,
+        &[Promotion::AfterMisses(2)],
+        move |promotion| {
+            let values = Values::new();
+            let map = new_map(promotion);
+            map.insert(1, values.make(10)); // only in the dirty map
+            let map = Arc::new(map);
+            let m = map.clone();
+            let a = thread::spawn(move || m.clear());
+            let (m, vs) = (map.clone(), values.clone());
+            let b = thread::spawn(move || {
+                if update {
+                    m.update(&1, |v| vs.make(v.v + 1)).map(|v| v.v)
+                } else {
+                    m.remove_if(&1, |_| true).map(|v| v.v)
+                }
+            });
+            a.join().unwrap();
+            let seen = b.join().unwrap();
+            let expected = if update { 11 } else { 10 };
+            assert!(seen.is_none_or(|v| v == expected), "{seen:?}");
+            assert_eq!((get(&map, 1), map.len()), (None, 0));
+            map.insert(2, values.make(20));
+            assert_eq!(map.len(), 1);
+            finish(map, &values);
+        },
+    );
 }
 
 /// A value whose `Drop` takes the map's lock (through `stats`). Dropped while the lock is held,

@@ -186,6 +186,31 @@ fn whole_copies_carrying_deleted_entries() {
     assert_eq!(live.load(Ordering::SeqCst), 0);
 }
 
+/// Clear in place (`read.rs`): the key only in the dirty map, its value held through a `Ref`
+/// across the clear, which keeps the snapshot and expunges the entry; the value outlives the
+/// clear until the `Ref` goes, and is dropped once.
+#[test]
+fn clear_in_place_with_a_held_ref() {
+    let live = Arc::new(AtomicIsize::new(0));
+    let map: SyncMap<u32, Counted> = SyncMap::builder()
+        .shards(1)
+        .promotion(Promotion::Amortized)
+        .build();
+    for round in 0..3 {
+        map.insert(round, Counted::new(round, &live));
+        let held: Ref<'_, Counted> = map.get(&round).unwrap(); // a locked miss: no promotion
+        assert_eq!(map.stats().read_len, 0);
+        let before = map.snapshot_addresses();
+        map.clear();
+        assert_eq!(map.snapshot_addresses(), before, "cleared in place");
+        assert_eq!((held.0, live.load(Ordering::SeqCst)), (round, 1));
+        assert!(map.get(&round).is_none() && map.is_empty());
+        drop(held);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+        map.check_invariants().unwrap();
+    }
+}
+
 /// A few threads racing on a handful of keys with constant promotion; under miri each seed
 /// explores a different interleaving.
 #[test]

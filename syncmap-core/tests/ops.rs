@@ -341,6 +341,70 @@ fn clear_keeps_a_one_key_dirty_map_emptied_and_drops_a_larger_one() {
     m.check_invariants().unwrap();
 }
 
+/// Clear in place (`read.rs`): when every key is in a small dirty map (the read map's table
+/// empty), `clear` keeps the read snapshot and resets it; with a key in the read map, or a
+/// larger dirty map, it publishes a new one.
+#[test]
+fn clear_keeps_the_snapshot_when_every_key_is_in_a_small_dirty_map() {
+    let m = map();
+    for round in 0..3 {
+        m.insert(round, s("a"));
+        let before = m.snapshot_addresses();
+        m.clear();
+        assert_eq!(m.snapshot_addresses(), before, "round {round}: kept");
+        let st = m.stats();
+        assert_eq!((st.dirty_len, st.amended, st.read_len), (Some(0), false, 0));
+        assert!(m.is_empty() && m.get(&round).is_none());
+        m.check_invariants().unwrap();
+    }
+    // Two new keys allocate the new-key filter; removing one leaves a dirty map `clear` keeps
+    // (under the default rule: Go's would promote it at that removal's miss). The clear resets
+    // the filter: the keys added after it are found, the removed one is not.
+    let m: Map = SyncMap::builder()
+        .shards(1)
+        .promotion(Promotion::Amortized)
+        .build();
+    m.insert(10, s("x"));
+    m.insert(11, s("y"));
+    assert_eq!(m.remove(&11).as_deref().map(String::as_str), Some("y"));
+    let before = m.snapshot_addresses();
+    m.clear();
+    assert_eq!(m.snapshot_addresses(), before, "kept, filter and all");
+    m.check_invariants().unwrap();
+    for k in [12, 13, 14] {
+        m.insert(k, format!("v{k}"));
+    }
+    assert!(m.get(&10).is_none() && m.get(&11).is_none());
+    for k in [12, 13, 14] {
+        assert_eq!(m.get(&k).as_deref(), Some(&format!("v{k}")));
+    }
+    assert_eq!(m.len(), 3);
+    m.check_invariants().unwrap();
+    // A full walk promotes: a key in the read map, so a new snapshot (the held `Ref` keeps the
+    // old one from being freed and its address reused).
+    let _ = m.for_each(|_, _| ControlFlow::<()>::Continue(()));
+    assert_eq!(m.stats().read_len, 3);
+    let held = m.get(&12).unwrap();
+    let before = m.snapshot_addresses();
+    m.clear();
+    assert_ne!(m.snapshot_addresses(), before, "a new snapshot");
+    drop(held);
+    assert!(m.is_empty());
+    m.check_invariants().unwrap();
+    // A dirty map of two keys (more than a clear keeps), the read map empty: a new snapshot.
+    let m = map();
+    m.insert(20, s("p"));
+    m.insert(21, s("q"));
+    let held = m.get(&20).unwrap(); // one miss of two: no promotion under Go's rule
+    assert_eq!(m.stats().read_len, 0);
+    let before = m.snapshot_addresses();
+    m.clear();
+    assert_ne!(m.snapshot_addresses(), before, "a new snapshot");
+    drop(held);
+    assert!(m.is_empty());
+    m.check_invariants().unwrap();
+}
+
 #[test]
 fn full_walk_promotes_an_amended_dirty_map() {
     let m = promoted(&[1, 2]);

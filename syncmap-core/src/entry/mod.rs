@@ -299,6 +299,14 @@ impl<K, V> Entry<K, V> {
         }
     }
 
+    /// Value or deleted → expunged, taking the value out: for an entry that `clear` unlinks
+    /// from a dirty map while keeping the read snapshot (`Dirty::clear_in_place_locked`), so
+    /// that an operation still holding the entry fails on it as on any expunged entry. Caller
+    /// holds the lock; the entry is in no read map's table.
+    pub(crate) fn take_expunging_locked(&self) -> Option<Arc<V>> {
+        self.slot.swap(Owned::Expunged).into_value()
+    }
+
     /// Go's `unexpungeLocked`: expunged → deleted. Returns whether the entry was expunged, in
     /// which case the caller (holding the lock) must put it back into the dirty map before
     /// releasing the lock.
