@@ -21,12 +21,11 @@
 //! as a settled registry's, an unwritten shard's, or a shard cleared and given one key).
 //! The inline hash is written once and the filter only ever gains bits, until the snapshot is
 //! dropped at the next promotion or `clear`, or a clear in place empties the dirty map and
-//! resets both; so they never lie about a key added while it is current: invariant, **every key in the dirty map but not in the read map's table
-//! has the inline hash or its filter bits set** (keys enter the dirty map without being in the
-//! read map only through `insert_new_locked`, which notes them first; a later key whose hash
-//! equals the inline one, low bit set, is left out of the filter, since the inline word already
-//! answers for it).
-
+//! resets both; so they never lie about a key added while it is current: invariant, **every
+//! key in the dirty map but not in the read map's table has the inline hash or its filter bits
+//! set** (keys enter the dirty map without being in the read map only through
+//! `insert_new_locked`, which notes them first; a later key whose hash equals the inline one,
+//! low bit set, is left out of the filter, since the inline word already answers for it).
 //!
 //! **Clear in place** (`raw.rs`, `clear_in`; a departure, to spare Go's Clear benchmark and a
 //! registry reset two allocations). When a shard's snapshot has an empty table, every key of
@@ -45,9 +44,9 @@
 //!   found in a read map's table, and this snapshot's is empty; an older snapshot of the same
 //!   generation holds only entries that are expunged now (each promotion published a dirty map
 //!   holding every entry of the snapshot before it that was not expunged, and the last one
-//!   published this empty table), and no exchange succeeds on an expunged entry. Operations that found an entry in
-//!   the dirty map under the lock and act on it after releasing it only replace or remove a
-//!   value, and fail on the expunged entries `clear` leaves. Changes made before the clear took
+//!   published this empty table), and no exchange succeeds on an expunged entry. Operations
+//!   that found an entry in the dirty map under the lock and act on it after releasing it only
+//!   replace or remove a value, and fail on the expunged entries `clear` leaves. Changes made before the clear took
 //!   a value out are its own, already counted or still to land; the clear subtracts exactly the
 //!   values it took out. So the count is exact again once every operation in flight is done,
 //!   as it is after any operation.
@@ -141,6 +140,7 @@ impl<K, V> Drop for ReadCell<K, V> {
 /// The live-value count of one *generation* of the map. A generation lasts from one `clear` to
 /// the next: promotions hand the counter on, `clear` starts a new one, so a writer still working
 /// on an entry of a cleared generation updates that generation's count, not the current one.
+/// (A clear in place, module docs, keeps the generation and subtracts what it removed.)
 pub(crate) type LenCell = Arc<Apart<AtomicIsize>>;
 
 /// A value kept apart from its neighbours in memory: 128 bytes on each side, so no cache line,
