@@ -380,23 +380,22 @@ fn clear_keeps_the_snapshot_when_every_key_is_in_a_small_dirty_map() {
     }
     assert_eq!(m.len(), 3);
     m.check_invariants().unwrap();
-    // A full walk promotes: a key in the read map, so a new snapshot (the held `Ref` keeps the
-    // old one from being freed and its address reused).
+    // A full walk promotes: a key in the read map, so a new snapshot.
     let _ = m.for_each(|_, _| ControlFlow::<()>::Continue(()));
     assert_eq!(m.stats().read_len, 3);
-    let held = m.get(&12).unwrap();
-    let before = m.snapshot_addresses();
-    m.clear();
-    assert_ne!(m.snapshot_addresses(), before, "a new snapshot");
-    drop(held);
-    assert!(m.is_empty());
-    m.check_invariants().unwrap();
+    clear_publishes_a_new_snapshot(&m, m.get(&12).unwrap());
     // A dirty map of two keys (more than a clear keeps), the read map empty: a new snapshot.
     let m = map();
     m.insert(20, s("p"));
     m.insert(21, s("q"));
     let held = m.get(&20).unwrap(); // one miss of two: no promotion under Go's rule
     assert_eq!(m.stats().read_len, 0);
+    clear_publishes_a_new_snapshot(&m, held);
+}
+
+/// Clears `m`, checking that it publishes a new read snapshot (`held` keeps the old one from
+/// being freed and its address reused) and leaves the map empty.
+fn clear_publishes_a_new_snapshot(m: &Map, held: Ref<'_, String>) {
     let before = m.snapshot_addresses();
     m.clear();
     assert_ne!(m.snapshot_addresses(), before, "a new snapshot");
