@@ -140,16 +140,22 @@ fn promotion_and_rebuild_cycles() {
     }
 }
 
+/// One shard under the default rule, named (`--cfg syncmap_stress` changes the default): the
+/// whole-table rebuild and the clear in place are its paths.
+fn one_shard_default_rule() -> SyncMap<u32, Counted> {
+    SyncMap::builder()
+        .shards(1)
+        .promotion(Promotion::Amortized)
+        .build()
+}
+
 /// The default rule's whole-table rebuild (`promote.rs`, departure 6): the copy's handles are
 /// aliases of the read map's, deleted entries are carried over, revived and, once more than one
 /// entry in eight is deleted, expunged by a walk; every value is dropped once.
 #[test]
 fn whole_copies_carrying_deleted_entries() {
     let live = Arc::new(AtomicIsize::new(0));
-    let map: SyncMap<u32, Counted> = SyncMap::builder()
-        .shards(1)
-        .promotion(Promotion::Amortized)
-        .build();
+    let map = one_shard_default_rule();
     let walk = |map: &SyncMap<u32, Counted>| {
         let _ = map.for_each(|_, _| ControlFlow::<()>::Continue(())); // promotes
     };
@@ -192,10 +198,7 @@ fn whole_copies_carrying_deleted_entries() {
 #[test]
 fn clear_in_place_with_a_held_ref() {
     let live = Arc::new(AtomicIsize::new(0));
-    let map: SyncMap<u32, Counted> = SyncMap::builder()
-        .shards(1)
-        .promotion(Promotion::Amortized)
-        .build();
+    let map = one_shard_default_rule();
     for round in 0..3 {
         map.insert(round, Counted::new(round, &live));
         let held: Ref<'_, Counted> = map.get(&round).unwrap(); // a locked miss: no promotion
