@@ -57,8 +57,6 @@ impl<'t, K, V> Iterator for Entries<'t, K, V> {
     }
 }
 
-impl<K, V> ExactSizeIterator for Entries<'_, K, V> {}
-
 impl<K, V> Clone for Entries<'_, K, V> {
     fn clone(&self) -> Self {
         Entries(self.0.clone())
