@@ -20,7 +20,9 @@
 //! `insert_remove_new` (an `insert` of a new key, then its `remove`, in the 1,024-key map),
 //! `swap_mostly_misses` (Go's SwapMostlyMisses as Go runs it: one key stored and read twice,
 //! then of every 1,024 operations one replaces that key and 1,023 insert a new key and remove
-//! it). The map holds 1,024 keys, read once so they are promoted, except for `cas_absent` and
+//! it). A third argument `shared` has another thread look the map up once before the timed
+//! part, so that writes take the reclaimer's general path (a map only one thread has used skips
+//! its barriers), as they do in Go's benchmarks. The map holds 1,024 keys, read once so they are promoted, except for `cas_absent` and
 //! `swap_mostly_misses`, which set their map up as Go's benchmarks do. foldhash, seeded at
 //! random: counts of the paths that change a table move by a few percent from run to run.
 
@@ -33,6 +35,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let kind = args.next().unwrap_or_else(|| "get_hit".into());
     let count: u64 = args.next().map_or(1000, |n| n.parse().expect("a count"));
+    let shared = match args.next().as_deref() {
+        None => false,
+        Some("shared") => true,
+        Some(other) => panic!("unknown option {other}: the third argument may only be `shared`"),
+    };
     let map: SyncMap<u64, u64, Fold> = SyncMap::with_hasher(Fold::default());
     let plain: std::collections::HashMap<u64, u64, Fold> = (0..1024).map(|i| (i, i)).collect();
     if kind == "swap_mostly_misses" {
@@ -46,6 +53,14 @@ fn main() {
         for i in 0..2048 {
             black_box(map.get(&(i % 1024)).map(|v| *v));
         }
+    }
+    if shared {
+        // Another thread looks the map up once: from then on the map is shared, and every write
+        // that unlinks something takes the reclaimer's general path, as in Go's benchmarks
+        // (set up on one goroutine, run on others).
+        std::thread::scope(|s| {
+            s.spawn(|| black_box(map.get(&0).map(|v| *v)));
+        });
     }
     let sum = match kind.as_str() {
         "get_hit" => run(count, |i| map.get(&(i % 1024)).map_or(0, |v| *v)),

@@ -446,10 +446,13 @@ where
                     if previous.is_none() {
                         read.add_len(1);
                     }
-                    // The key's `Drop` is user code: before the return value is built (a panic
-                    // in a later `Drop` would leak it, rust-lang/rust#47949).
+                    // Retired before any user code runs ("retire, never drop": unwinding must
+                    // not drop a value a reader may hold)...
+                    let previous = Self::hand_back(op, previous);
+                    // ...and the key's `Drop` runs before the return value is built (a panic in
+                    // a later `Drop` would leak it, rust-lang/rust#47949).
                     drop(key);
-                    return Self::hand_back(op, previous);
+                    return previous;
                 }
                 Err(value) => value,
             },
@@ -471,8 +474,9 @@ where
             }
             (previous, unused_key)
         });
+        let previous = Self::hand_back(op, previous); // before user code, as above
         drop(unused_key); // after the lock: user code
-        Self::hand_back(op, previous)
+        previous
     }
 
     /// Go's `LoadOrStore`: `Ok(stored)`, or `Err((existing, offered, key))` handing back the

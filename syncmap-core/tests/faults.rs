@@ -7,7 +7,10 @@
 //! After each injected panic: the operation took effect entirely or not at all (its key's
 //! contents are the state before or after it; `retain` may stop part-way, keeping a subset),
 //! Go's invariants hold (`check_invariants`), the map is still usable, and once the map is
-//! dropped no key or value is alive and none was dropped twice.
+//! dropped no key or value is alive and none was dropped twice. The whole matrix runs twice:
+//! once as is, and once with a `Ref` to key 3's value held across the operation, which must
+//! still point to a live value after the panic (a value taken out of its slot is the
+//! reclaimer's from that moment: unwinding must not drop it under a reader).
 //!
 //! Debugging: `FAULTS_ONLY="remove/dirty_only/key Drop"` runs one (operation, state, fault)
 //! combination; `FAULTS_TRACE=1` prints a backtrace where each fault fires; `FAULTS_LOUD=1`
@@ -21,6 +24,11 @@
 //! - `insert`/`try_insert`/`get_or_insert_with` on a read-map key, key `Drop` fault at call 1:
 //!   the owned key was dropped after the return value was built, and a panic there leaks the
 //!   return value (rust-lang/rust#47949); one or two values leaked.
+//! - `insert` of a present key (from `read` and `dirty_only`), key `Drop` fault at call 1, with a
+//!   `Ref` to the old value held: the value swapped out was still a local when the offered
+//!   key was dropped, so the unwinding dropped it while the `Ref` pointed to it (a
+//!   use-after-free in safe code; 2026-12-03). The value is now handed to the reclaimer before
+//!   any user code runs.
 //! - With the reclaimer of issue 8: a key `Drop` panicking while a retired read map was freed
 //!   stopped hashbrown's table drop, leaking the rest of its entries (`clear`, key `Drop` fault
 //!   at call 1: 6 keys and 6 values leaked); tables now drop entries one by one. And a panic from
@@ -383,7 +391,10 @@ fn every_fault_in_every_operation_from_every_state() {
     quiet_injected_panics();
     let (mut runs, mut injected) = (0u64, 0u64);
     let only = std::env::var("FAULTS_ONLY").unwrap_or_default();
-    for promotion in [Promotion::DirtyLen, Promotion::AfterMisses(1)] {
+    for (promotion, hold) in [Promotion::DirtyLen, Promotion::AfterMisses(1)]
+        .into_iter()
+        .flat_map(|p| [(p, false), (p, true)])
+    {
         for state in STATES {
             for case in cases() {
                 for (kinds, kind_name) in KINDS {
@@ -394,15 +405,25 @@ fn every_fault_in_every_operation_from_every_state() {
                         let ctx = Ctx::new();
                         let (map, before) = setup(&ctx, state, promotion);
                         let after = (case.after)(&before);
+                        // Taking it counts a miss for a dirty-only key, which under
+                        // `AfterMisses(1)` promotes the dirty map first.
+                        let held = hold.then(|| map.get(&ctx.key(TARGET))).flatten();
                         ctx.arm(kinds, n);
                         let outcome =
                             catch_unwind(AssertUnwindSafe(|| (case.run)(&map, &ctx, &before)));
                         let fired = ctx.disarm();
                         runs += 1;
                         let what = format!(
-                            "{} from {state} ({promotion:?}), {kind_name} fault at call {n}",
-                            case.name
+                            "{} from {state} ({promotion:?}{}), {kind_name} fault at call {n}",
+                            case.name,
+                            if hold { ", a Ref held" } else { "" },
                         );
+                        if let Some(value) = &held {
+                            assert!(ctx.is_live(value), "{what}: a held value was dropped");
+                            assert_eq!(value.v, before[&TARGET], "{what}");
+                        }
+                        // Garbage the Ref held back is freed here, faults disarmed.
+                        drop(held);
                         let now = contents(&map);
                         match outcome {
                             Ok(()) => {

@@ -92,6 +92,12 @@ impl Ctx {
         }
     }
 
+    /// Whether `value` has not been dropped yet. Reads only the accounting, so it may be asked
+    /// of a value a held `Ref` points to without dereferencing it.
+    pub fn is_live(&self, value: &Val) -> bool {
+        self.live_values.lock().unwrap().contains(&value.id)
+    }
+
     pub fn assert_nothing_alive(&self, what: &str) {
         if let Err(e) = self.nothing_alive() {
             panic!("{what}: {e}");
