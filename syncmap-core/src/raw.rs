@@ -84,7 +84,9 @@ impl<K, V, S> SyncMap<K, V, S> {
     }
 
     /// Hands a value taken out of the map to the caller, keeping the map's own count until no
-    /// reader can hold the value.
+    /// reader can hold the value. Call it right after the take, before any user code (a key's
+    /// `Drop`, a closure) or anything else that may panic: unwinding through a taken value
+    /// would drop it while a reader may still hold it (`slot.rs`, "retire, never drop").
     #[inline]
     pub(crate) fn hand_back(op: &MapOp<'_, K, V>, taken: Option<Arc<V>>) -> Option<Arc<V>> {
         taken.map(|value| {
@@ -289,11 +291,10 @@ where
         Q: Eq + ?Sized,
     {
         let (entry, read) = self.find(op, hash, key, Slow::Load, Slow::Delete)?;
-        let removed = entry.delete(op.guard());
-        if removed.is_some() {
-            self.note_removed(op, hash, read);
-        }
-        Some((&entry.key, Self::hand_back(op, removed)?))
+        // Retired first, so that nothing after the take can unwind through it.
+        let removed = Self::hand_back(op, entry.delete(op.guard()))?;
+        self.note_removed(op, hash, read);
+        Some((&entry.key, removed))
     }
 
     /// Go's `LoadAndDelete` for a caller that needs only the value (`remove`). The read map is
@@ -320,10 +321,11 @@ where
         // From here the value is the operation's to retire (`adopt`: as if it had begun with
         // the guard).
         let op = self.domain.adopt(guard);
+        let removed = Self::hand_back(&op, Some(removed));
         if compact {
             self.compact(&op, self.shard(hash));
         }
-        Self::hand_back(&op, Some(removed))
+        removed
     }
 
     /// Counts a value removed from an entry found through `read` and, if that leaves the key's
@@ -421,11 +423,9 @@ where
         V: PartialEq,
     {
         let (entry, read) = self.find(op, hash, key, Slow::Load, Slow::Load)?;
-        let removed = entry.compare_and_delete(op.guard(), current);
-        if removed.is_some() {
-            self.note_removed(op, hash, read);
-        }
-        Self::hand_back(op, removed)
+        let removed = Self::hand_back(op, entry.compare_and_delete(op.guard(), current))?;
+        self.note_removed(op, hash, read);
+        Some(removed)
     }
 
     /// Go's `Store`/`Swap`.

@@ -212,8 +212,9 @@ where
                     return None;
                 }
                 if let Some(removed) = entry.delete_if_same(op.guard(), value.get()) {
+                    let removed = Self::hand_back(&op, Some(removed));
                     self.note_removed(&op, hash, read);
-                    return Self::hand_back(&op, Some(removed));
+                    return removed;
                 }
             }
         })
