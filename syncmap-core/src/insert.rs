@@ -33,7 +33,7 @@ where
     #[doc(alias = "Swap")]
     pub fn insert(&self, key: K, value: V) -> Option<Arc<V>> {
         let hash = self.hash(&key);
-        crate::reclaim::finish(|| self.insert_in(&self.domain.begin(), hash, key, value))
+        crate::reclaim::finish(|| self.insert_in(self.domain.begin(), hash, key, value))
     }
 
     /// Inserts `value` if `key` has none (Go's `LoadOrStore`).

@@ -480,7 +480,7 @@ where
     {
         let hash = self.hash(key);
         crate::reclaim::finish(|| {
-            self.compare_and_remove_in(&self.domain.begin(), hash, key, current)
+            self.compare_and_remove_in(self.domain.begin(), hash, key, current)
         })
     }
 
@@ -532,12 +532,11 @@ where
             let mut removed_any = false;
             let _ = Cursor::new(self, &op).walk(self, &op, |(entry, value, read)| {
                 if !f(&entry.key, value.get()) {
-                    let removed = entry.delete_if_same(op.guard(), value.get());
-                    if removed.is_some() {
+                    if let Some(removed) = entry.delete_if_same(op.guard(), value.get()) {
+                        op.retire(Garbage::Value(removed));
                         read.add_len(-1);
                         removed_any = true;
                     }
-                    drop(Self::hand_back(&op, removed));
                 }
                 ControlFlow::<()>::Continue(())
             });

@@ -96,6 +96,23 @@ impl<K, V, S> SyncMap<K, V, S> {
         })
     }
 
+    /// Ends `op` and hands the value it took out of the map to the caller, cloning a count
+    /// for the reclaimer only if a reader may still hold the value (`Op::end_keeping`): the
+    /// common case writes no reference count. Like [`hand_back`](Self::hand_back), call it
+    /// right after the take.
+    #[inline(always)]
+    pub(crate) fn end_handing_back(op: MapOp<'_, K, V>, taken: Option<Arc<V>>) -> Option<Arc<V>> {
+        match taken {
+            None => {
+                drop(op);
+                None
+            }
+            Some(value) => {
+                Some(op.end_keeping(value, |value| Some(Garbage::Value(Arc::clone(value)))))
+            }
+        }
+    }
+
     /// Publishes a shard's amended dirty map for a walk that has covered the shard's whole read
     /// map, and returns the read map to walk next.
     pub(crate) fn promote_for_iteration<'g>(
@@ -321,11 +338,12 @@ where
         // From here the value is the operation's to retire (`adopt`: as if it had begun with
         // the guard).
         let op = self.domain.adopt(guard);
-        let removed = Self::hand_back(&op, Some(removed));
         if compact {
+            let removed = Self::hand_back(&op, Some(removed));
             self.compact(&op, self.shard(hash));
+            return removed;
         }
-        removed
+        Self::end_handing_back(op, Some(removed))
     }
 
     /// Counts a value removed from an entry found through `read` and, if that leaves the key's
@@ -379,11 +397,11 @@ where
             Probe::Absent => return Err(new),
             Probe::Dirty => {
                 drop(guard);
-                return self.compare_and_swap_locked(&self.domain.begin(), hash, key, current, new);
+                return self.compare_and_swap_locked(self.domain.begin(), hash, key, current, new);
             }
         };
         let op = self.domain.adopt(guard);
-        Ok(Self::hand_back(&op, Some(previous)).expect("a value"))
+        Ok(Self::end_handing_back(op, Some(previous)).expect("a value"))
     }
 
     /// [`compare_and_swap_in`](Self::compare_and_swap_in) for a key only the dirty map can
@@ -391,7 +409,7 @@ where
     #[cold]
     fn compare_and_swap_locked<Q>(
         &self,
-        op: &MapOp<'_, K, V>,
+        op: MapOp<'_, K, V>,
         hash: u64,
         key: &Q,
         current: &V,
@@ -402,17 +420,17 @@ where
         Q: Eq + ?Sized,
         V: PartialEq,
     {
-        let Some((entry, _)) = self.find(op, hash, key, Slow::Compare, Slow::Compare) else {
+        let Some((entry, _)) = self.find(&op, hash, key, Slow::Compare, Slow::Compare) else {
             return Err(new);
         };
         let previous = entry.compare_and_swap(op.guard(), current, new)?;
-        Ok(Self::hand_back(op, Some(previous)).expect("a value"))
+        Ok(Self::end_handing_back(op, Some(previous)).expect("a value"))
     }
 
     /// Go's `CompareAndDelete`.
     pub(crate) fn compare_and_remove_in<Q>(
         &self,
-        op: &MapOp<'_, K, V>,
+        op: MapOp<'_, K, V>,
         hash: u64,
         key: &Q,
         current: &V,
@@ -422,16 +440,20 @@ where
         Q: Eq + ?Sized,
         V: PartialEq,
     {
-        let (entry, read) = self.find(op, hash, key, Slow::Load, Slow::Load)?;
-        let removed = Self::hand_back(op, entry.compare_and_delete(op.guard(), current))?;
-        self.note_removed(op, hash, read);
-        Some(removed)
+        let (entry, read) = self.find(&op, hash, key, Slow::Load, Slow::Load)?;
+        let removed = entry.compare_and_delete(op.guard(), current)?;
+        if count_removed(read) {
+            let removed = Self::hand_back(&op, Some(removed));
+            self.compact(&op, self.shard(hash));
+            return removed;
+        }
+        Self::end_handing_back(op, Some(removed))
     }
 
     /// Go's `Store`/`Swap`.
     pub(crate) fn insert_in(
         &self,
-        op: &MapOp<'_, K, V>,
+        op: MapOp<'_, K, V>,
         hash: u64,
         key: K,
         value: V,
@@ -446,9 +468,9 @@ where
                     if previous.is_none() {
                         read.add_len(1);
                     }
-                    // Retired before any user code runs ("retire, never drop": unwinding must
+                    // Settled before any user code runs ("retire, never drop": unwinding must
                     // not drop a value a reader may hold)...
-                    let previous = Self::hand_back(op, previous);
+                    let previous = Self::end_handing_back(op, previous);
                     // ...and the key's `Drop` runs before the return value is built (a panic in
                     // a later `Drop` would leak it, rust-lang/rust#47949).
                     drop(key);
@@ -458,7 +480,7 @@ where
             },
             None => value,
         };
-        let (previous, unused_key) = self.locked(shard, op, |dirty| {
+        let (previous, unused_key) = self.locked(shard, &op, |dirty| {
             let read = shard.read.load(guard);
             let (previous, unused_key) = if let Some(entry) = read.table.find(hash, &key) {
                 dirty.relink_locked(guard, entry);
@@ -474,7 +496,7 @@ where
             }
             (previous, unused_key)
         });
-        let previous = Self::hand_back(op, previous); // before user code, as above
+        let previous = Self::end_handing_back(op, previous); // before user code, as above
         drop(unused_key); // after the lock: user code
         previous
     }

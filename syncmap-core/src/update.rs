@@ -151,7 +151,7 @@ where
                 return Err(new);
             };
             match entry.replace_if_same(op.guard(), current, Arc::new(new)) {
-                Ok(previous) => Ok(Self::hand_back(&op, Some(previous)).expect("a value")),
+                Ok(previous) => Ok(Self::end_handing_back(op, Some(previous)).expect("a value")),
                 Err(new) => Err(crate::entry::unwrap_unpublished(new)),
             }
         })

@@ -4,7 +4,9 @@
 //! things:
 //! a [`Guard`], taken once per public operation (or once per [`pin`](crate::SyncMap::pin)
 //! session) and protecting every pointer loaded while it is held; an [`Op`], a guard plus the
-//! garbage the operation unlinked, which is retired when the operation ends; and [`finish`],
+//! garbage the operation unlinked, which is retired when the operation ends (or, for a value
+//! the operation returns to its caller, handed over whole when no reader can hold it:
+//! [`Op::end_keeping`]); and [`finish`],
 //! which raises a panic from a `Drop` that ran during reclamation once the operation is complete.
 //!
 //! # The protocol
@@ -229,31 +231,55 @@ impl<G> Domain<G> {
     /// the garbage at once if no other reader can hold it, or hands it to the last reader out.
     /// Called only with garbage (`Op::drop` leaves a bare guard itself).
     fn retire(&self, guard: Guard<'_>, garbage: Bag<G>, large: bool) {
+        self.retire_keeping(guard, Some(garbage), large, (), |()| None);
+    }
+
+    /// [`retire`](Self::retire), for an operation that also took something out of the map for
+    /// its caller (`kept`, say an `Arc` whose count the map owned). If no reader can hold
+    /// what was unlinked, the garbage is dropped and `kept` goes to the caller as it is; only
+    /// otherwise does `share` make the map's own garbage of it (an `Arc` clone: a count that
+    /// waits for the readers), so the common case writes no reference count. `share` must run
+    /// no user code.
+    fn retire_keeping<T>(
+        &self,
+        guard: Guard<'_>,
+        garbage: Option<Bag<G>>,
+        large: bool,
+        kept: T,
+        share: impl FnOnce(&T) -> Option<G>,
+    ) -> T {
         let index = guard.slot.index;
         let nested = guard.slot.depth.get() > 1;
         drop(guard);
-        // Invariant 4: pairs with the fence in `Core::register`.
-        fence(Ordering::SeqCst);
-        let alone = !self.core.shared.load(Ordering::Relaxed)
-            && self.core.owner.load(Ordering::Relaxed) == index + 1;
-        if alone && !nested {
-            garbage.free();
-            return;
+        // Invariant 4. `shared` never goes back to false, and the general path below orders
+        // the unlinks by itself, so a map seen shared needs no fence here.
+        let alone = !nested
+            && self.core.owner.load(Ordering::Relaxed) == index + 1
+            && !self.core.shared.load(Ordering::Relaxed)
+            && {
+                // Pairs with the fence in `Core::register`.
+                fence(Ordering::SeqCst);
+                !self.core.shared.load(Ordering::Relaxed)
+            };
+        if alone {
+            free_bag(garbage);
+            return kept;
         }
         // Invariant 2: the epoch is taken after every unlink of this operation.
         let retired_at = self.core.readers.epoch.fetch_add(1, Ordering::AcqRel) + 1;
         if let (Some(batch), false) = (self.batch, large) {
             // Batched mode: no barrier per operation; one for every `batch` items.
+            let garbage = bag_with(garbage, share(&kept));
             let mut pending = lock(&self.pending);
             pending
                 .unfenced
-                .extend(garbage.into_iter().map(|g| (retired_at, g)));
+                .extend(garbage.into_iter().flatten().map(|g| (retired_at, g)));
             let full = pending.unfenced.len() >= batch;
             drop(pending);
             if full {
                 self.flush();
             }
-            return;
+            return kept;
         }
         // Invariant 1. (A nested retire in an unshared map could skip the barriers, but another
         // thread registering meanwhile could then miss `pending_max`; it takes the general path.)
@@ -267,17 +293,20 @@ impl<G> Domain<G> {
             if self.core.min_active() >= retired_at {
                 // No user code (a `Drop`) runs while this writer relies on fenced mode.
                 drop(fenced);
-                garbage.free();
-                return;
+                free_bag(garbage);
+                return kept;
             }
             spin_loop();
         }
         drop(fenced);
         // Invariant 3: publish the pending epoch, then make sure every reader still inside
         // will see it when it leaves, and try once more.
-        self.defer(retired_at, garbage);
-        shared_heavy_barrier(index);
-        self.reclaim_pending();
+        if let Some(garbage) = bag_with(garbage, share(&kept)) {
+            self.defer(retired_at, garbage);
+            shared_heavy_barrier(index);
+            self.reclaim_pending();
+        }
+        kept
     }
 
     fn defer(&self, retired_at: u64, garbage: Bag<G>) {
@@ -515,18 +544,32 @@ impl<'a, G> Op<'a, G> {
     }
 }
 
-impl<G> Drop for Op<'_, G> {
+impl<'a, G> Op<'a, G> {
+    /// Ends the operation, handing `kept` (something it took out of the map for its caller,
+    /// such as a replaced value's `Arc`) to the caller: as it is when no reader can hold it
+    /// any more, which is the common case, and otherwise after `share` has made the map's own
+    /// garbage of it (see `Domain::retire_keeping`). Between taking `kept` out of the map and
+    /// this call, nothing may panic: unwinding would drop `kept` under a reader.
     #[inline(always)]
-    fn drop(&mut self) {
-        // SAFETY: taken exactly once, here; the field is not used afterwards.
-        let guard = unsafe { ManuallyDrop::take(&mut self.guard) };
-        let retired = self.retired.get();
+    pub(crate) fn end_keeping<T>(self, kept: T, share: impl FnOnce(&T) -> Option<G>) -> T {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so the guard is taken exactly once.
+        let guard = unsafe { ManuallyDrop::take(&mut this.guard) };
+        let garbage = this.take_garbage();
+        this.domain
+            .retire_keeping(guard, garbage, this.large.get(), kept, share)
+    }
+
+    /// The garbage retired so far, leaving the operation's slots uninitialised.
+    #[inline(always)]
+    fn take_garbage(&self) -> Option<Bag<G>> {
+        let retired = self.retired.replace(0);
         if retired == 0 {
-            drop(guard);
-            return;
+            return None;
         }
         let take = |slot: &Cell<MaybeUninit<G>>| {
-            // SAFETY: called only for a slot that the invariant says holds an item, once.
+            // SAFETY: called only for a slot that the invariant says holds an item, once
+            // (`retired` is reset to 0 first, so the slots are uninitialised again).
             unsafe { slot.replace(MaybeUninit::uninit()).assume_init() }
         };
         let more = match retired {
@@ -535,11 +578,22 @@ impl<G> Drop for Op<'_, G> {
             // SAFETY: `retired == MANY`: `rest` holds a vector (the invariant), taken once.
             _ => More::Many(unsafe { self.rest.replace(MaybeUninit::uninit()).assume_init() }),
         };
-        let garbage = Bag {
+        Some(Bag {
             first: take(&self.first),
             more,
-        };
-        self.domain.retire(guard, garbage, self.large.get());
+        })
+    }
+}
+
+impl<G> Drop for Op<'_, G> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: taken exactly once, here; the field is not used afterwards.
+        let guard = unsafe { ManuallyDrop::take(&mut self.guard) };
+        match self.take_garbage() {
+            None => drop(guard),
+            Some(garbage) => self.domain.retire(guard, garbage, self.large.get()),
+        }
     }
 }
 
@@ -578,6 +632,36 @@ impl<G> More<G> {
             More::One(second) => free(Some(second)),
             More::Many(rest) => free(rest),
         }
+    }
+}
+
+/// Drops the garbage of an operation, if any (see [`Bag::free`]).
+#[inline]
+fn free_bag<G>(garbage: Option<Bag<G>>) {
+    if let Some(garbage) = garbage {
+        garbage.free();
+    }
+}
+
+/// An operation's garbage with one more item, if either is there.
+fn bag_with<G>(garbage: Option<Bag<G>>, extra: Option<G>) -> Option<Bag<G>> {
+    match (garbage, extra) {
+        (garbage, None) => garbage,
+        (None, Some(first)) => Some(Bag {
+            first,
+            more: More::Nothing,
+        }),
+        (Some(Bag { first, more }), Some(extra)) => Some(Bag {
+            first,
+            more: match more {
+                More::Nothing => More::One(extra),
+                More::One(second) => More::Many(vec![second, extra]),
+                More::Many(mut rest) => {
+                    rest.push(extra);
+                    More::Many(rest)
+                }
+            },
+        }),
     }
 }
 
