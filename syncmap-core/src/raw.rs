@@ -332,12 +332,28 @@ where
             Probe::Absent => return None,
             Probe::Dirty => {
                 let op = self.domain.adopt(guard);
-                return self.remove_in(&op, hash, key).map(|(_, value)| value);
+                let (entry, read) = self.find(&op, hash, key, Slow::Load, Slow::Delete)?;
+                let removed = entry.delete(op.guard())?;
+                let compact = count_removed(read);
+                return self.end_removing(op, hash, removed, compact);
             }
         };
         // From here the value is the operation's to retire (`adopt`: as if it had begun with
         // the guard).
-        let op = self.domain.adopt(guard);
+        self.end_removing(self.domain.adopt(guard), hash, removed, compact)
+    }
+
+    /// Ends a removal that took `removed` out of the key's entry (already counted), handing it
+    /// to the caller ([`end_handing_back`](Self::end_handing_back)); first, if `compact`,
+    /// compacts the key's shard, with the value retired before that work.
+    #[inline(always)]
+    pub(crate) fn end_removing(
+        &self,
+        op: MapOp<'_, K, V>,
+        hash: u64,
+        removed: Arc<V>,
+        compact: bool,
+    ) -> Option<Arc<V>> {
         if compact {
             let removed = Self::hand_back(&op, Some(removed));
             self.compact(&op, self.shard(hash));
@@ -442,12 +458,8 @@ where
     {
         let (entry, read) = self.find(&op, hash, key, Slow::Load, Slow::Load)?;
         let removed = entry.compare_and_delete(op.guard(), current)?;
-        if count_removed(read) {
-            let removed = Self::hand_back(&op, Some(removed));
-            self.compact(&op, self.shard(hash));
-            return removed;
-        }
-        Self::end_handing_back(op, Some(removed))
+        let compact = count_removed(read);
+        self.end_removing(op, hash, removed, compact)
     }
 
     /// Go's `Store`/`Swap`.
@@ -613,7 +625,7 @@ where
 /// Counts a value removed from an entry found through `read`, and says whether that left the
 /// shard's read map mostly deleted entries (to compact, once under an operation).
 #[inline]
-fn count_removed<K, V>(read: &ReadOnly<K, V>) -> bool {
+pub(crate) fn count_removed<K, V>(read: &ReadOnly<K, V>) -> bool {
     read.add_len(-1);
     mostly_deleted(read)
 }

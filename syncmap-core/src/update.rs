@@ -11,7 +11,7 @@
 use crate::dirty::Garbage;
 use crate::map::SyncMap;
 use crate::primitive::Arc;
-use crate::raw::{MapOp, Slow};
+use crate::raw::{count_removed, MapOp, Slow};
 use crate::slot::Val;
 use crate::value::Ref;
 use core::borrow::Borrow;
@@ -212,9 +212,8 @@ where
                     return None;
                 }
                 if let Some(removed) = entry.delete_if_same(op.guard(), value.get()) {
-                    let removed = Self::hand_back(&op, Some(removed));
-                    self.note_removed(&op, hash, read);
-                    return removed;
+                    let compact = count_removed(read);
+                    return self.end_removing(op, hash, removed, compact);
                 }
             }
         })
