@@ -358,6 +358,79 @@ fn another_threads_ref_delays_the_drop_until_that_thread_releases_it() {
     assert_eq!(map.stats().retired_pending, 0);
 }
 
+/// A value an operation takes out and returns lives exactly as long as the caller's `Arc` and
+/// any `Ref` to it: with no reader, the map's own count goes to the caller; with one, the map
+/// keeps a count until the `Ref` goes. Both in a map another thread has used (so writes take
+/// the reclaimer's general path), through each operation that returns what it took.
+#[test]
+fn a_returned_value_lives_as_long_as_the_callers_arc_and_any_ref() {
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map = promoted(8, &keys, &values);
+    thread::scope(|s| {
+        s.spawn(|| assert!(map.get(&key(0, &keys)).is_some()));
+    });
+    let old = |k: u32| Val::new(k, &values);
+    type Take<'a> = &'a dyn Fn(&SyncMap<Key, Val>, u32) -> Option<Arc<Val>>;
+    // Each operation, and how many values it adds (a replacement's new value).
+    let takes: [(&str, Take<'_>, isize); 5] = [
+        (
+            "insert",
+            &|m, k| m.insert(key(k, &keys), Val::new(100, &values)),
+            1,
+        ),
+        ("remove", &|m, k| m.remove(&key(k, &keys)), 0),
+        (
+            "compare_and_swap",
+            &|m, k| {
+                m.compare_and_swap(&key(k, &keys), &old(k), Val::new(100, &values))
+                    .ok()
+            },
+            1,
+        ),
+        (
+            "compare_and_remove",
+            &|m, k| m.compare_and_remove(&key(k, &keys), &old(k)),
+            0,
+        ),
+        (
+            "remove_if",
+            &|m, k| m.remove_if(&key(k, &keys), |_| true),
+            0,
+        ),
+    ];
+    for (i, (name, take, added)) in takes.into_iter().enumerate() {
+        let k = u32::try_from(i).unwrap();
+        // No reader: the caller's Arc is the only thing keeping the value.
+        let before = values.now() + added;
+        let taken = take(&map, k).unwrap_or_else(|| panic!("{name}: took nothing"));
+        assert_eq!(values.now(), before, "{name}: dropped while returned");
+        assert_eq!(taken.v, k, "{name}");
+        drop(taken);
+        assert_eq!(values.now(), before - 1, "{name}: not dropped with the Arc");
+        map.insert(key(k, &keys), Val::new(k, &values));
+        let _ = map.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(()));
+        // A Ref held: the value outlives the caller's Arc until the Ref goes, and the other way
+        // round.
+        for arc_first in [true, false] {
+            let before = values.now() + added;
+            let held = map.get(&key(k, &keys)).expect("present");
+            let taken = take(&map, k).unwrap_or_else(|| panic!("{name}: took nothing"));
+            let (first, second): (Box<dyn FnOnce()>, Box<dyn FnOnce()>) = if arc_first {
+                (Box::new(move || drop(taken)), Box::new(move || drop(held)))
+            } else {
+                (Box::new(move || drop(held)), Box::new(move || drop(taken)))
+            };
+            first();
+            assert_eq!(values.now(), before, "{name}: dropped while still held");
+            second();
+            assert_eq!(values.now(), before - 1, "{name}: not dropped at the last");
+            map.insert(key(k, &keys), Val::new(k, &values));
+            let _ = map.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(()));
+        }
+    }
+    assert_eq!(map.stats().retired_pending, 0);
+}
+
 #[test]
 fn concurrent_readers_and_writers_drop_everything_exactly_once() {
     let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
