@@ -415,14 +415,14 @@ fn a_returned_value_lives_as_long_as_the_callers_arc_and_any_ref() {
             let before = values.now() + added;
             let held = map.get(&key(k, &keys)).expect("present");
             let taken = take(&map, k).unwrap_or_else(|| panic!("{name}: took nothing"));
-            let (first, second): (Box<dyn FnOnce()>, Box<dyn FnOnce()>) = if arc_first {
-                (Box::new(move || drop(taken)), Box::new(move || drop(held)))
+            let (mut arc, mut ref_) = (Some(taken), Some(held));
+            if arc_first {
+                drop(arc.take());
             } else {
-                (Box::new(move || drop(held)), Box::new(move || drop(taken)))
-            };
-            first();
+                drop(ref_.take());
+            }
             assert_eq!(values.now(), before, "{name}: dropped while still held");
-            second();
+            drop((arc, ref_));
             assert_eq!(values.now(), before - 1, "{name}: not dropped at the last");
             map.insert(key(k, &keys), Val::new(k, &values));
             let _ = map.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(()));
