@@ -251,16 +251,13 @@ impl<G> Domain<G> {
         let index = guard.slot.index;
         let nested = guard.slot.depth.get() > 1;
         drop(guard);
-        // Invariant 4. `shared` never goes back to false, and the general path below orders
-        // the unlinks by itself, so a map seen shared needs no fence here.
+        // Invariant 4: pairs with the fence in `Core::register`. (Skipping it once the map is
+        // seen shared measured no faster, and changed how loom's mutants show their
+        // use-after-free; BENCHMARKS.md, session 10.)
+        fence(Ordering::SeqCst);
         let alone = !nested
-            && self.core.owner.load(Ordering::Relaxed) == index + 1
             && !self.core.shared.load(Ordering::Relaxed)
-            && {
-                // Pairs with the fence in `Core::register`.
-                fence(Ordering::SeqCst);
-                !self.core.shared.load(Ordering::Relaxed)
-            };
+            && self.core.owner.load(Ordering::Relaxed) == index + 1;
         if alone {
             free_bag(garbage);
             return kept;
