@@ -110,13 +110,15 @@ macro_rules! each_map {
     };
 }
 
-/// `--map NAME`: run only the maps whose name contains NAME (the others show as "–").
+/// `--map NAME`: run only the maps whose name contains NAME (the others show as "–");
+/// `--map =NAME`: only the map named exactly NAME (`=SyncMap` leaves out "SyncMap batched").
 static MAP_FILTER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 fn wanted<M: BenchMap>() -> bool {
-    MAP_FILTER
-        .get()
-        .is_none_or(|f| M::NAME.contains(f.as_str()))
+    MAP_FILTER.get().is_none_or(|f| match f.strip_prefix('=') {
+        Some(exact) => M::NAME == exact,
+        None => M::NAME.contains(f.as_str()),
+    })
 }
 
 /// Like `each_map!` for figures: a map left out by `--map` gives `None`.
@@ -347,7 +349,7 @@ fn mem_section(opts: &Options) -> Table {
 }
 
 const USAGE: &str = "usage: syncmap-bench [--quick] [--out DIR] [--go FILE]... \
-[--only read,go,mix,patho,mem,promo,shards,shardmem] [--filter BENCH] [--map MAP] \
+[--only read,go,mix,patho,mem,promo,shards,shardmem] [--filter BENCH] [--map MAP|=MAP] \
 [--threads 1,2,4,...] [--hasher std|foldhash] [--benchtime MS] [--slots LOG2]";
 
 /// Says what was wrong with the command line, then the usage, and exits with status 2.
