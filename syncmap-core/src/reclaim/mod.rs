@@ -33,7 +33,9 @@
 //!    loads will see the unlink. (The barrier pairs with the reader's light barrier.) In fenced
 //!    mode a writer's full fence gives the same two states for every reader that entered with
 //!    a full fence, and the switch to that mode makes sure no other reader is left unseen.
-//! 2. **Epochs.** A writer takes a fresh epoch `r` *after* unlinking. A reader that entered with
+//! 2. **Epochs.** A writer whose scan (after invariant 1's barrier) finds no reader inside at
+//!    all drops its garbage at once and leaves the epoch alone. Otherwise it takes a fresh epoch
+//!    `r` *after* unlinking. A reader that entered with
 //!    epoch `e >= r` read the epoch after the unlink (acquire/release on the epoch counter), so it
 //!    cannot reach what was unlinked. Garbage retired at `r` is therefore blocked only by slots
 //!    holding a nonzero `e < r`, and a reader that keeps re-entering never blocks it for long.
@@ -186,9 +188,11 @@ impl<G> Domain<G> {
             slot.epoch.store(epoch, Ordering::Release);
             // Invariant 1: pairs with the writer's heavy barrier.
             light_barrier(slot.index);
-            // Invariant 1 in fenced mode: loaded after the light barrier (see `mode.rs`).
-            if self.core.readers.fenced.load(Ordering::Relaxed) {
-                self.core.fenced_entry(slot, epoch);
+            // Invariant 1 in fenced mode: loaded after the light barrier (see `mode.rs`). Acquire
+            // (a plain load on x86-64): a reader that sees the flag lowered also sees every
+            // unlink of the writers that relied on fenced mode until then.
+            if self.core.readers.fenced.load(Ordering::Acquire) {
+                self.core.fenced_entry(slot);
             }
         }
         slot.depth.set(depth + 1);
@@ -248,8 +252,9 @@ impl<G> Domain<G> {
         kept: T,
         share: impl FnOnce(&T) -> Option<G>,
     ) -> T {
-        let index = guard.slot.index;
-        let nested = guard.slot.depth.get() > 1;
+        let slot = guard.slot;
+        let index = slot.index;
+        let nested = slot.depth.get() > 1;
         drop(guard);
         // Invariant 4: pairs with the fence in `Core::register`. (Skipping it once the map is
         // seen shared measured no faster, and changed how loom's mutants show their
@@ -262,10 +267,14 @@ impl<G> Domain<G> {
             free_bag(garbage);
             return kept;
         }
-        // Invariant 2: the epoch is taken after every unlink of this operation.
-        let retired_at = self.core.readers.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        // The sign by which readers in fenced mode see that writes go on (`mode.rs`): a count
+        // in this thread's own slot, so no shared line.
+        slot.retires
+            .store(slot.retires.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         if let (Some(batch), false) = (self.batch, large) {
             // Batched mode: no barrier per operation; one for every `batch` items.
+            // Invariant 2: the epoch is taken after every unlink of this operation.
+            let retired_at = self.core.readers.epoch.fetch_add(1, Ordering::AcqRel) + 1;
             let garbage = bag_with(garbage, share(&kept));
             let mut pending = lock(&self.pending);
             pending
@@ -280,7 +289,17 @@ impl<G> Domain<G> {
         }
         // Invariant 1. (A nested retire in an unshared map could skip the barriers, but another
         // thread registering meanwhile could then miss `pending_max`; it takes the general path.)
-        let fenced = self.core.fence_unlinks(index);
+        let fenced = self.core.fence_unlinks(slot);
+        // Invariant 1: no reader inside at all, so none can hold what was unlinked; the epoch,
+        // which only tells readers inside apart, is left alone (a shared line no write needs
+        // to touch).
+        if self.core.min_active() == u64::MAX {
+            drop(fenced);
+            free_bag(garbage);
+            return kept;
+        }
+        // Invariant 2: the epoch is taken after every unlink of this operation.
+        let retired_at = self.core.readers.epoch.fetch_add(1, Ordering::AcqRel) + 1;
         // Readers seen inside with an older epoch are usually in the middle of a short
         // operation: wait a moment for them (each re-scan sees a slot's current state or a
         // newer one, and a reader that has left cannot come back to what was unlinked), unless

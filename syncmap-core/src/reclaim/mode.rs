@@ -19,14 +19,24 @@
 //! that finds the mode `FAST` therefore knows that every reader that could hold what it unlinked
 //! is visible to a scan after its own full fence.
 //!
-//! **Switching off** is done by a reader: after [`OFF_CHECK`] fenced entries that saw no
-//! writer retire anything in between (the map's epoch did not move), it lowers the flag, so a
-//! map whose writes have stopped goes back to plain-store reads. It may do so only while no
-//! writer relies on `FAST`: writers announce themselves in the same atomic word as the mode, and
-//! the reader's switch is one compare-and-swap that succeeds only on `FAST` with no writer
-//! inside. Writers that arrive during or after the switch see a mode other than `FAST` and take
-//! the heavy barrier. Nobody ever waits for anybody: a switch that finds a writer inside is
-//! simply not made.
+//! **Switching off** is done by a reader: after [`OFF_CHECK`] fenced entries in which no writer
+//! retired anything (the sum of the slots' retire counts, each written by its own thread, did not
+//! move), it lowers the flag, so a map whose writes have stopped goes back to plain-store reads. It
+//! may do so only while no writer relies on `FAST`. A writer announces itself in its own slot
+//! (`relying`), then full-fences, then loads the mode; the reader moves the mode from `FAST` to
+//! `SWITCHING`, full-fences, then looks at every slot's `relying`. The two fences stand on either
+//! side of the store-then-load race again: either the writer sees `SWITCHING` (and takes the heavy
+//! barrier), or the reader sees the writer's flag (and puts `FAST` back: the switch is not made). A
+//! writer lowers its flag with release once its scan is done, the switching reader loads the flags
+//! with acquire and lowers the readers' flag with release, and readers load that flag with acquire:
+//! a reader that enters without a fence after the switch sees every unlink of the writers that
+//! relied on `FAST` before it (all plain loads and stores on x86-64; the acquire also keeps a
+//! weakly ordered processor from loading before the flag). Loom's model of a full fence orders more
+//! than a fence does, so it cannot check this race (TESTING.md); the argument is the C++ fence
+//! rule: of two `SeqCst` fences, the later one's thread reads the other thread's store made before
+//! the earlier one. Nobody ever waits for anybody, and a writer's announcement writes only its own
+//! cache line (a count of writers in the mode's word, written by every writer twice, was a third
+//! of a two-thread Swap's time: BENCHMARKS.md, session 10).
 //!
 //! Only the scan that decides to drop garbage at once relies on the mode. Deferring garbage to
 //! the last reader out (invariant 3) still takes the heavy barrier, so readers leave with plain
@@ -45,21 +55,18 @@ const ON_WINDOW_US: u64 = 1_000;
 /// How many fenced entries a reader makes between two looks at whether writes have stopped.
 const OFF_CHECK: u32 = if cfg!(loom) { 1 } else { 4_096 };
 
-/// `Switch::state`'s low bits: the mode.
-const MODE: usize = 0b11;
-/// Readers may enter with plain stores; writers take the heavy barrier.
+/// `Switch::state`, the mode. Readers may enter with plain stores; writers take the heavy
+/// barrier.
 const NORMAL: usize = 0;
-/// Readers fence; a writer that registered while the mode was `FAST` needs only a full fence.
+/// Readers fence; a writer that announced itself and then saw `FAST` needs only a full fence.
 const FAST: usize = 1;
 /// Between the two, either way; writers take the heavy barrier.
 const SWITCHING: usize = 2;
-/// `Switch::state`'s high bits count the writers relying on `FAST`, in steps of this.
-const WRITER: usize = 4;
 
 /// A domain's mode switch.
 pub(super) struct Switch {
-    /// The mode (low bits) and the number of writers relying on it (high bits), in one word so
-    /// that a writer's registration and a reader's switch off are ordered one way or the other.
+    /// The mode. Writers only load it on their way through (a switch writes it), so it stays
+    /// in every core's cache.
     state: AtomicUsize,
     /// When the domain's last heavy barrier was taken, in microseconds since the process's first
     /// one, plus one (0: never).
@@ -76,7 +83,7 @@ impl Switch {
 
     /// Whether the domain is in fenced mode (for `Stats`; advisory).
     pub(super) fn is_fast(&self) -> bool {
-        self.state.load(Ordering::Relaxed) & MODE == FAST
+        self.state.load(Ordering::Relaxed) == FAST
     }
 
     /// Whether the domain's previous heavy barrier was recent; records this one.
@@ -104,14 +111,16 @@ impl Switch {
 pub(super) enum Fenced<'a> {
     /// With a heavy barrier.
     Heavy,
-    /// With a full fence, the mode being `FAST`; the writer stays registered until this drops.
-    Fast(&'a Switch),
+    /// With a full fence, the mode being `FAST`; the writer's slot says it relies on that mode
+    /// until this drops.
+    Fast(&'a Slot),
 }
 
 impl Drop for Fenced<'_> {
     fn drop(&mut self) {
-        if let Fenced::Fast(switch) = self {
-            switch.state.fetch_sub(WRITER, Ordering::Release);
+        if let Fenced::Fast(slot) = self {
+            // Release: the writer's scan comes before a switch that sees the flag down.
+            slot.relying.store(false, Ordering::Release);
         }
     }
 }
@@ -119,65 +128,71 @@ impl Drop for Fenced<'_> {
 impl Core {
     /// Invariant 1 for everything the calling writer has unlinked so far: once this returns,
     /// every reader that could hold any of it is visible to a scan of the slots made while the
-    /// returned value is alive (and, for `Heavy`, to any later scan). `thread` is the caller's
-    /// thread index.
-    pub(super) fn fence_unlinks(&self, thread: usize) -> Fenced<'_> {
+    /// returned value is alive (and, for `Heavy`, to any later scan). `slot` is the caller's
+    /// own slot.
+    pub(super) fn fence_unlinks<'s>(&self, slot: &'s Slot) -> Fenced<'s> {
         let switch = &self.switch;
-        if switch.state.fetch_add(WRITER, Ordering::AcqRel) & MODE == FAST {
-            // Pairs with the full fence of every reader that entered since the switch.
-            full_fence();
-            return Fenced::Fast(switch);
+        slot.relying.store(true, Ordering::Relaxed);
+        // Pairs with the full fence of every reader that entered since the switch on, and with
+        // the fence of a reader switching the mode off (see the module docs).
+        full_fence();
+        if switch.state.load(Ordering::Acquire) == FAST {
+            return Fenced::Fast(slot);
         }
-        switch.state.fetch_sub(WRITER, Ordering::Release);
+        slot.relying.store(false, Ordering::Relaxed);
         let on = switch.recent()
             && switch
                 .state
-                .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |s| {
-                    (s & MODE == NORMAL).then_some(s | SWITCHING)
-                })
+                .compare_exchange(NORMAL, SWITCHING, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok();
         if on {
             // Raised before the barrier: every reader that enters after it sees the flag.
             self.readers.fenced.store(true, Ordering::Relaxed);
         }
-        shared_heavy_barrier(thread);
+        shared_heavy_barrier(slot.index);
         if on {
-            // `SWITCHING` to `FAST`, keeping the count of writers passing through.
-            switch.state.fetch_xor(SWITCHING ^ FAST, Ordering::Release);
+            switch.state.store(FAST, Ordering::Release);
         }
         Fenced::Heavy
     }
 
     /// A reader's entry in fenced mode, after its epoch store: the fence, and now and then a
-    /// look at whether writes have stopped. `epoch` is the epoch the reader entered with.
+    /// look at whether writes have stopped.
     #[inline(always)]
-    pub(super) fn fenced_entry(&self, slot: &Slot, epoch: u64) {
+    pub(super) fn fenced_entry(&self, slot: &Slot) {
         reader_full_fence();
         let entries = slot.fenced_entries.get() + 1;
         if entries < OFF_CHECK {
             slot.fenced_entries.set(entries);
         } else {
             slot.fenced_entries.set(0);
-            self.check_writes_stopped(slot, epoch);
+            self.check_writes_stopped(slot);
         }
     }
 
     /// Switches fenced mode off if no writer retired anything since this reader's last look.
     #[cold]
-    fn check_writes_stopped(&self, slot: &Slot, epoch: u64) {
-        if slot.checked_epoch.replace(epoch) != epoch {
+    fn check_writes_stopped(&self, slot: &Slot) {
+        let retires = self.total_retires();
+        if slot.checked_retires.replace(retires) != retires {
             return;
         }
         let switch = &self.switch;
-        // Only from `FAST` with no writer relying on it.
         if switch
             .state
             .compare_exchange(FAST, SWITCHING, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok()
+            .is_err()
         {
-            self.readers.fenced.store(false, Ordering::Release);
-            // `SWITCHING` to `NORMAL`, keeping the count of writers passing through.
-            switch.state.fetch_xor(SWITCHING, Ordering::Release);
+            return;
         }
+        // Pairs with the full fence of a writer announcing itself (see the module docs).
+        full_fence();
+        if self.any_relying() {
+            // A writer relies on `FAST`: the switch is not made.
+            switch.state.store(FAST, Ordering::Release);
+            return;
+        }
+        self.readers.fenced.store(false, Ordering::Release);
+        switch.state.store(NORMAL, Ordering::Release);
     }
 }

@@ -1,7 +1,7 @@
 //! Each thread's slot in each domain, and the small thread indices that place it.
 
 use super::{Core, QUIET};
-use crate::primitive::{fence, thread_local, AtomicU64, Ordering};
+use crate::primitive::{fence, thread_local, AtomicBool, AtomicU64, Ordering};
 use core::cell::Cell;
 use core::ptr;
 use crossbeam_utils::CachePadded;
@@ -16,6 +16,9 @@ pub(crate) struct Slot {
     /// The epoch the thread entered with, or [`QUIET`]. Written only by its thread, read by
     /// writers' scans.
     pub(super) epoch: AtomicU64,
+    /// Whether the thread is a writer relying on fenced mode right now (`mode.rs`). Written only
+    /// by its thread, read by a reader switching fenced mode off.
+    pub(super) relying: AtomicBool,
     /// How many guards the thread holds in this domain. Private to the thread: see the `Sync`
     /// impl.
     pub(super) depth: Cell<usize>,
@@ -26,8 +29,12 @@ pub(crate) struct Slot {
     /// Fenced entries since the thread last looked at whether writes have stopped (`mode.rs`).
     /// Private.
     pub(super) fenced_entries: Cell<u32>,
-    /// The epoch the thread saw at that look. Private.
-    pub(super) checked_epoch: Cell<u64>,
+    /// The domain's retire count ([`Core::total_retires`]) the thread saw at that look.
+    /// Private.
+    pub(super) checked_retires: Cell<u64>,
+    /// How many times the thread retired garbage in the domain. Written only by its thread,
+    /// read by readers looking at whether writes have stopped (`mode.rs`).
+    pub(super) retires: AtomicU64,
     /// The thread index this slot belongs to.
     pub(super) index: usize,
 }
@@ -35,7 +42,8 @@ pub(crate) struct Slot {
 // SAFETY: the `Cell`s are read and written only by the thread whose index the slot belongs to
 // (enter, leave and `retire` on that thread's own guard); at most one live thread holds an
 // index, and an index passes from one thread to the next through the `INDICES` mutex, which
-// orders the previous holder's accesses before the next one's. `epoch` is atomic.
+// orders the previous holder's accesses before the next one's. `epoch`, `relying` and `retires`
+// are atomic.
 unsafe impl Sync for Slot {}
 
 impl Core {
@@ -83,8 +91,10 @@ impl Core {
                     index: first_index(b) + i,
                     temporary: Cell::new(false),
                     fenced_entries: Cell::new(0),
-                    checked_epoch: Cell::new(0),
+                    checked_retires: Cell::new(0),
+                    retires: AtomicU64::new(0),
                     epoch: AtomicU64::new(QUIET),
+                    relying: AtomicBool::new(false),
                     depth: Cell::new(0),
                     seen: Cell::new(false),
                 })
@@ -128,9 +138,37 @@ impl Core {
         slot.seen.set(true);
     }
 
-    /// The smallest epoch any reader is inside with, or `u64::MAX`.
+    /// The smallest epoch any reader is inside with, or `u64::MAX` when none is.
     pub(super) fn min_active(&self) -> u64 {
         let mut min = u64::MAX;
+        self.each_slot(|slot| {
+            let epoch = slot.epoch.load(Ordering::Acquire);
+            if epoch != QUIET {
+                min = min.min(epoch);
+            }
+        });
+        min
+    }
+
+    /// Whether any writer relies on fenced mode at the moment of its slot's load (`mode.rs`).
+    pub(super) fn any_relying(&self) -> bool {
+        let mut any = false;
+        // Acquire: a flag seen lowered brings that writer's unlinks with it (`mode.rs`).
+        self.each_slot(|slot| any |= slot.relying.load(Ordering::Acquire));
+        any
+    }
+
+    /// How many retires every thread has made in the domain so far (each slot's count is
+    /// written by its own thread only, so a write costs no shared cache line).
+    pub(super) fn total_retires(&self) -> u64 {
+        let mut total = 0_u64;
+        self.each_slot(|slot| total = total.wrapping_add(slot.retires.load(Ordering::Relaxed)));
+        total
+    }
+
+    /// Calls `f` on every slot allocated so far.
+    #[inline]
+    fn each_slot(&self, mut f: impl FnMut(&Slot)) {
         let used = self.buckets_used.load(Ordering::Acquire);
         for (b, bucket) in self.buckets[..used].iter().enumerate() {
             let first = bucket.load(Ordering::Acquire);
@@ -139,14 +177,9 @@ impl Core {
             }
             for i in 0..1_usize << b {
                 // SAFETY: as in `slot`.
-                let slot: &Slot = unsafe { &*first.add(i) };
-                let epoch = slot.epoch.load(Ordering::Acquire);
-                if epoch != QUIET {
-                    min = min.min(epoch);
-                }
+                f(unsafe { &*first.add(i) });
             }
         }
-        min
     }
 }
 
