@@ -92,14 +92,16 @@
 //! last reader out drops it. Keys (and their entries) likewise, once no table holds them. A
 //! `Drop` of your own may therefore run on another thread, inside that reader's release.
 //!
-//! **What it costs.** A read is a plain-store guard plus the probe (plus a full fence while the
-//! map is in fenced mode). A write that removes or replaces a value costs a system call once a
-//! second thread has used the map (about 2 µs on an idle machine; writers that need one at the
-//! same time share it) while such writes are rare, and a full fence and a look at every reader's
-//! slot while they are frequent; writes that only add keys pay nothing extra. Holding a `Ref`
-//! or a session for long delays every drop in that map. For write-heavy maps whose values need
-//! no prompt `Drop`, [`Reclaim::Batched`] pays one barrier per batch instead, and
-//! [`SyncMap::flush`] drops a batch on demand. Figures: `BENCHMARKS.md`.
+//! **What it costs.** A read is a plain-store guard plus the probe (plus a full fence while the map
+//! is in fenced mode). A write that removes or replaces a value costs a system call once a second
+//! thread has used the map (about 2 µs on an idle machine; writers that need one at the same time
+//! share it) while such writes are rare, and a full fence and a look at every reader's slot while
+//! they are frequent; writes that only add keys pay nothing extra. A write whose look finds no
+//! reader inside writes no cache line that other writers write; one that finds a reader inside
+//! moves the map's epoch, a counter all writers share, so on many cores writes that overlap reads
+//! still meet there. Holding a `Ref` or a session for long delays every drop in that map. For
+//! write-heavy maps whose values need no prompt `Drop`, [`Reclaim::Batched`] pays one barrier per
+//! batch instead, and [`SyncMap::flush`] drops a batch on demand. Figures: `BENCHMARKS.md`.
 //!
 //! # Consistency and memory ordering
 //!
