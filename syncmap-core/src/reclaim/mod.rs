@@ -188,10 +188,9 @@ impl<G> Domain<G> {
             slot.epoch.store(epoch, Ordering::Release);
             // Invariant 1: pairs with the writer's heavy barrier.
             light_barrier(slot.index);
-            // Invariant 1 in fenced mode: loaded after the light barrier (see `mode.rs`). Acquire
-            // (a plain load on x86-64): a reader that sees the flag lowered also sees every
-            // unlink of the writers that relied on fenced mode until then.
-            if self.core.readers.fenced.load(Ordering::Acquire) {
+            // Invariant 1 in fenced mode: loaded after the light barrier (see `mode.rs`; a flag
+            // seen lowered comes after a heavy barrier, which orders this reader's loads).
+            if self.core.readers.fenced.load(Ordering::Relaxed) {
                 self.core.fenced_entry(slot);
             }
         }

@@ -27,16 +27,16 @@
 //! `SWITCHING`, full-fences, then looks at every slot's `relying`. The two fences stand on either
 //! side of the store-then-load race again: either the writer sees `SWITCHING` (and takes the heavy
 //! barrier), or the reader sees the writer's flag (and puts `FAST` back: the switch is not made). A
-//! writer lowers its flag with release once its scan is done, the switching reader loads the flags
-//! with acquire and lowers the readers' flag with release, and readers load that flag with acquire:
-//! a reader that enters without a fence after the switch sees every unlink of the writers that
-//! relied on `FAST` before it (all plain loads and stores on x86-64; the acquire also keeps a
-//! weakly ordered processor from loading before the flag). Loom's model of a full fence orders more
-//! than a fence does, so it cannot check this race (TESTING.md); the argument is the C++ fence
-//! rule: of two `SeqCst` fences, the later one's thread reads the other thread's store made before
-//! the earlier one. Nobody ever waits for anybody, and a writer's announcement writes only its own
-//! cache line (a count of writers in the mode's word, written by every writer twice, was a third
-//! of a two-thread Swap's time: BENCHMARKS.md, session 10).
+//! writer lowers its flag with release once its scan is done, and the switching reader loads the
+//! flags with acquire, then takes a heavy barrier before it lowers the readers' flag: a reader that
+//! enters without a fence after the switch therefore sees every unlink of the writers that relied
+//! on `FAST` until then, as invariant 1 has any reader see a writer's unlinks (one system call a
+//! switch off, which happens only once writes have stopped). Loom's model of a full fence orders
+//! more than a fence does, so it cannot check the announcement (TESTING.md); the argument is the
+//! C++ fence rule: of two `SeqCst` fences, the later one's thread reads the other thread's store
+//! made before the earlier one. Nobody ever waits for anybody, and a writer's announcement writes
+//! only its own cache line (a count of writers in the mode's word, written by every writer twice,
+//! was a third of a two-thread Swap's time: BENCHMARKS.md, session 10).
 //!
 //! Only the scan that decides to drop garbage at once relies on the mode. Deferring garbage to
 //! the last reader out (invariant 3) still takes the heavy barrier, so readers leave with plain
@@ -192,6 +192,11 @@ impl Core {
             switch.state.store(FAST, Ordering::Release);
             return;
         }
+        // Before the flag goes down: a reader that will see it down enters with no fence, so
+        // every unlink of the writers that relied on `FAST` until now (their flags were seen
+        // lowered, with acquire) must reach it first: the heavy barrier carries them to every
+        // reader (invariant 1's argument, with this thread as the writer). Once a switch off.
+        shared_heavy_barrier(slot.index);
         self.readers.fenced.store(false, Ordering::Release);
         switch.state.store(NORMAL, Ordering::Release);
     }
