@@ -185,7 +185,7 @@ impl<K, V> Table<K, V> {
     fn grow_prefetched(&mut self) {
         let bigger = HashTable::with_capacity(self.entries.capacity() * 2);
         let old = core::mem::replace(&mut self.entries, bigger);
-        for_each_prefetched(old.into_iter().map(|slot| slot.0), |entry| {
+        for_each_prefetched(IntoEntries(old.into_iter()), |entry| {
             self.entries
                 .insert_unique(table_hash(entry.hash), Slot(entry), |e| {
                     table_hash(e.0.hash)
