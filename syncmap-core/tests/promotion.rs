@@ -364,3 +364,29 @@ fn carried_deleted_entries_stay_under_one_in_eight() {
     assert!(st.whole_copies > 0 && st.entries_expunged > 0, "{st:?}");
     assert_eq!(m.len(), 256);
 }
+
+/// A table of 2^17 buckets or more remembers where its buckets lie, so that a lookup can ask
+/// for its home bucket's cache line early (`table.rs`, `BucketBase`). Every way a map builds
+/// such a table must leave that address right: growth under inserts, a promotion, a rebuild's
+/// copy, removals. `check_invariants` compares it with each occupied bucket.
+#[test]
+#[cfg_attr(miri, ignore = "100,000 keys")]
+fn large_tables_know_where_their_buckets_lie_however_they_were_built() {
+    const N: u64 = 100_000;
+    let m = map(Promotion::Amortized);
+    for i in 0..N {
+        m.insert(i, i); // the dirty table grows past 2^17 buckets
+    }
+    m.check_invariants().unwrap();
+    let _ = m.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(())); // promotes
+    assert_eq!(m.stats().read_len, N as usize);
+    m.check_invariants().unwrap();
+    m.insert(N, N); // the first new key copies the read table into a new dirty one
+    assert_eq!(m.stats().whole_copies, 1);
+    m.check_invariants().unwrap();
+    for i in (0..N).step_by(7) {
+        assert_eq!(m.remove(&i).as_deref(), Some(&i));
+    }
+    m.check_invariants().unwrap();
+    assert!((0..=N).all(|i| m.get(&i).map(|v| *v) == (i % 7 != 0).then_some(i)));
+}
