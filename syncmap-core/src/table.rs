@@ -345,8 +345,10 @@ const READ_AHEAD: usize = 32;
 const PREFETCH_DROPS_FROM: usize = 1 << 17;
 
 /// The number of buckets from which a lookup asks for its home bucket's cache line
-/// ([`BucketBase::prefetch_home`]): below it the buckets (8 bytes each) stay in cache.
-const PREFETCH_HOME_FROM: usize = 1 << 17;
+/// ([`BucketBase::prefetch_home`]): 16 KB of buckets. The prefetch paid from 2^11 buckets a
+/// table (16,384 keys over eight shards) and cost nothing measurable at 2^11 in one table
+/// (1,024 keys); below, the buckets stay in the L1 cache.
+const PREFETCH_HOME_FROM: usize = 1 << 11;
 
 /// The size from which a full table grows through [`Table::grow_prefetched`] rather than
 /// hashbrown's rehash: at 57,344 entries and more it measured 1.1–2.8× faster per entry moved,
@@ -438,9 +440,10 @@ impl BucketBase {
 
     /// Asks for the cache line of the bucket a lookup of `hash` probes first, so that it
     /// arrives while the control bytes are read rather than after them: a hit's bucket is then
-    /// no second dependent miss (read hits at 786,432 keys 15% faster, at 262,144 9%; at 65,536
-    /// no different, at 16,384 3–5% slower, hence [`PREFETCH_HOME_FROM`]; BENCHMARKS.md). A
-    /// table without a base pays one predicted branch.
+    /// no second dependent miss. Read hits, prefetch on against off in one process: 4–12%
+    /// faster from 16,384 keys up to 786,432, no different at 1,024 (BENCHMARKS.md, "A
+    /// lookup that asks for its bucket early"). A table without a base pays one predicted
+    /// branch.
     #[inline]
     fn prefetch_home<T>(self, hash: u64) {
         if self.is_known() {
