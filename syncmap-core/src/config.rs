@@ -64,7 +64,10 @@ pub enum Promotion {
     /// - a rebuild copies the read map's table whole, reading no entry, when at most one entry in
     ///   eight is deleted, and carries the deleted ones into the dirty map instead of expunging
     ///   them (16–30 ns an entry rebuilt becomes 1.5–2.1); a removed key (not its value, which
-    ///   is dropped when removed) may thus stay in memory for more than one promotion cycle.
+    ///   is dropped when removed) may thus stay in memory for more than one promotion cycle;
+    /// - an `insert` of a key only the dirty map holds counts a miss (Go's `Store` and `Swap`
+    ///   count none), so a key that is written but never read is promoted after 64 stores and
+    ///   then written lock-free, where under Go's schedule every write to it takes the lock.
     ///
     /// Every rebuild but the last copies at most twice the misses counted after it, so the
     /// entries copied stay O(1) per operation even when a new key follows every promotion.

@@ -9,7 +9,8 @@
 //! Which operations count a miss (as in Go 1.20–1.23): the slow paths of `get`, `remove`
 //! (found or not), `compare_and_remove` (found or not) and `compare_and_swap` (only when the key
 //! is found in the dirty map), and `try_insert` finding the key only in the dirty map. New-key
-//! inserts and stores to dirty-only keys count none.
+//! inserts count none; stores (`insert`) to dirty-only keys count none under Go's rules and one
+//! under the default rule (departure 7).
 //!
 //! # What a promotion costs
 //!
@@ -72,6 +73,14 @@
 //!    more than one entry in eight deleted, or the shard compacts (below), instead of until the
 //!    next rebuild; the deleted entries a read map carries stay under one in eight. Go's rules
 //!    copy whole only when none is deleted, which builds the dirty map Go's rebuild would.
+//!
+//! 7. **A store to a key only the dirty map holds counts a miss.** Go's `Store` and `Swap` of
+//!    such a key take the lock and count nothing, so a key that is written but never read stays
+//!    in the dirty map, and every write to it takes the shard's lock, for as long as no other
+//!    miss promotes it. Go's SwapCollision (a key stored once, then swapped by every goroutine)
+//!    never promoted: 310 ns an operation at 2 threads, every one locked. Counted, it is
+//!    promoted after `FLOOR` stores and then swapped lock-free (BENCHMARKS.md, session 11). The
+//!    store took the lock the read map could not spare it, which is what a miss is.
 //!
 //! **Bound.** A dirty map whose rebuild copied `c` entries is promoted only after at least
 //! `c / 2` misses (`len >= inherited >= c`), and only a promotion lets the next rebuild happen.
@@ -137,6 +146,13 @@ impl Promotion {
     #[inline]
     pub(crate) fn counts_filtered_misses(self) -> bool {
         !matches!(self, Promotion::Amortized)
+    }
+
+    /// Whether a store to a key found only in the dirty map counts a miss
+    /// ([`Promotion::Amortized`], departure 7 in the module docs), or not (Go's rules).
+    #[inline]
+    pub(crate) fn counts_dirty_stores(self) -> bool {
+        matches!(self, Promotion::Amortized)
     }
 }
 

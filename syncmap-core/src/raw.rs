@@ -498,7 +498,14 @@ where
                 dirty.relink_locked(guard, entry);
                 (entry.swap_locked(value), Some(key))
             } else if let Some(entry) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
-                (entry.swap_locked(value), Some(key))
+                let previous = entry.swap_locked(value);
+                // Departure 7 (`promote.rs`): under the default rule, a store that only the
+                // dirty map could take counts a miss, so that a key written but never read is
+                // promoted and its stores go lock-free.
+                if self.config.promotion.counts_dirty_stores() {
+                    miss_locked(&shard.read, dirty, self.config.promotion, &op);
+                }
+                (previous, Some(key))
             } else {
                 self.insert_new_locked(guard, shard, dirty, hash, key, value);
                 (None, None)

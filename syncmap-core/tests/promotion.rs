@@ -390,3 +390,35 @@ fn large_tables_know_where_their_buckets_lie_however_they_were_built() {
     m.check_invariants().unwrap();
     assert!((0..=N).all(|i| m.get(&i).map(|v| *v) == (i % 7 != 0).then_some(i)));
 }
+
+/// Departure 7: under the default rule, a store to a key only the dirty map holds counts a
+/// miss, so a key that is written but never read is promoted after `FLOOR` stores and later
+/// stores replace its value without the lock (counting nothing); under Go's rule such stores
+/// count nothing and the key stays in the dirty map.
+#[test]
+fn stores_to_a_dirty_only_key_promote_it_under_the_default_rule_only() {
+    for (promotion, promoted) in [(Promotion::Amortized, true), (Promotion::DirtyLen, false)] {
+        let m = map(promotion);
+        m.insert(0, 0); // a new key: in the dirty map only
+        for i in 1..=FLOOR {
+            assert_eq!(m.insert(0, i).as_deref(), Some(&(i - 1)), "{promotion:?}");
+        }
+        let st = m.stats();
+        let expected = if promoted {
+            (FLOOR, 1, 1, None)
+        } else {
+            (0, 0, 0, Some(1))
+        };
+        assert_eq!(
+            (st.misses, st.promotions, st.read_len, st.dirty_len),
+            expected,
+            "{promotion:?}"
+        );
+        for i in 0..10 {
+            m.insert(0, 100 + i);
+        }
+        assert_eq!(m.stats().misses, st.misses, "{promotion:?}");
+        assert_eq!(m.get(&0).as_deref(), Some(&109));
+        m.check_invariants().unwrap();
+    }
+}
