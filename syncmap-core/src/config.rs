@@ -231,8 +231,8 @@ impl<K, V, S> Builder<K, V, S> {
 ///
 /// Chosen by measurement (`BENCHMARKS.md`, "Issue 9: shards"; 2 cores): a read hit costs the
 /// same with 1 to 8 shards (7.1 ns) and about 0.7 ns more with 32; at 2 threads, 8 shards make
-/// new-key writes 1.4–2.7× faster than one; each shard costs 1,024 bytes, so an empty map
-/// takes 9.1 KiB with 8 (2.1 KiB with one). A fixed number, not one per core, so that a map's
+/// new-key writes 1.4–2.7× faster than one; each shard costs 888 bytes, so an empty map takes
+/// 8.1 KiB with 8 (2 KiB with one). A fixed number, not one per core, so that a map's
 /// memory does not depend on the machine; raise it for write-heavy maps on many cores, or use
 /// `shards(1)` for many small maps.
 pub const DEFAULT_SHARDS: usize = 8;

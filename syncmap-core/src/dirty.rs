@@ -38,7 +38,10 @@ use crate::stats::Counters;
 use crate::table::Table;
 use core::mem::ManuallyDrop;
 
-/// State behind the map's mutex.
+/// State behind the map's mutex: with the mutex, two cache lines (checked below on Linux, where
+/// std's mutex is a futex word), so that writers taking the lock share no more. The two lengths
+/// the promotion rule keeps are `u32` for it: they saturate at `u32::MAX`, which only a shard of
+/// four billion entries reaches, and then only make the rule promote a little early.
 pub(crate) struct Dirty<K, V> {
     /// `None` is Go's `dirty == nil`: the read map is complete and no new key has arrived since
     /// the last promotion.
@@ -50,11 +53,11 @@ pub(crate) struct Dirty<K, V> {
     /// added under the lock since that rebuild (see [`Promotion::Amortized`]).
     ///
     /// [`Promotion::Amortized`]: crate::Promotion::Amortized
-    inherited: usize,
+    inherited: u32,
     /// Misses counted since the dirty map last grew (a new key or a re-linked entry), and its
     /// length then: a long run says the map is being read rather than filled.
     quiet_misses: usize,
-    quiet_len: usize,
+    quiet_len: u32,
     /// The read map's entries that this cycle's rebuild expunged (aliases of the read map's
     /// handles; boxed, so that the lock's cache lines stay two), for the read map to release
     /// when it hands its handles over; `None` when the rebuild expunged none, or there is no
@@ -84,7 +87,7 @@ impl<K, V> Dirty<K, V> {
     /// new keys, each added under the lock.
     pub(crate) fn inherited(&self) -> usize {
         if self.table.is_some() {
-            self.inherited
+            self.inherited as usize
         } else {
             0
         }
@@ -92,7 +95,7 @@ impl<K, V> Dirty<K, V> {
 
     /// Counts one miss (Go's `misses++`), and one more miss since the dirty map last grew.
     pub(crate) fn count_miss(&mut self) {
-        let len = self.len();
+        let len = saturate(self.len());
         if len > self.quiet_len {
             self.quiet_misses = 0;
         }
@@ -122,7 +125,7 @@ impl<K, V> Dirty<K, V> {
                 .as_mut()
                 .expect("invariant: an expunged entry implies a dirty map")
                 .push_unique(alias);
-            self.inherited += 1;
+            self.inherited = self.inherited.saturating_add(1);
         }
     }
 
@@ -208,9 +211,9 @@ impl<K, V> Dirty<K, V> {
         self.counters.dirty_rebuilds += 1;
         self.counters.entries_copied += kept as u64;
         self.counters.entries_expunged += expunged as u64;
-        self.inherited = kept;
+        self.inherited = saturate(kept);
         self.quiet_misses = 0;
-        self.quiet_len = kept;
+        self.quiet_len = saturate(kept);
         self.table = Some(table);
     }
 
@@ -322,6 +325,14 @@ impl<K, V> Dirty<K, V> {
         self.quiet_misses = 0;
         self.quiet_len = 0;
     }
+}
+
+#[cfg(all(target_os = "linux", not(loom)))]
+const _: () = assert!(core::mem::size_of::<crate::primitive::Mutex<Dirty<u64, u64>>>() <= 128);
+
+/// A length as the promotion rule keeps it (see [`Dirty`]).
+fn saturate(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 /// Whether `clear` keeps `table`, emptied (see [`Dirty::clear_locked`]).

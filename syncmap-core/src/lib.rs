@@ -224,11 +224,11 @@
 //! - Writes of *new* keys take their shard's mutex, and each promotion of a shard is followed by
 //!   an O(n/shards) rebuild on the next new key in it: for write-heavy work with many new keys,
 //!   a map built for writes (dashmap, scc) is faster.
-//! - Each shard costs 1,024 bytes even when empty (its cache-padded cells, an empty read
-//!   snapshot and its length counter, each padded to keep writers' cache lines apart), so an
-//!   empty map takes about 9.1 KiB with the default 8 shards and a 10-key registry about
-//!   10.3 KiB (a std `HashMap` of 10 such keys: 0.7 KiB); many small maps may want
-//!   [`Builder::shards`]`(1)` (2.1 KiB empty).
+//! - Each shard costs 888 bytes even when empty (its cache-padded cells, an empty read snapshot
+//!   and its length counter, each padded to keep writers' cache lines apart), so an empty map
+//!   takes about 8.1 KiB with the default 8 shards and a 10-key registry about 9.3 KiB (a std
+//!   `HashMap` of 10 such keys: 0.7 KiB); many small maps may want [`Builder::shards`]`(1)`
+//!   (2 KiB empty).
 //! - Deleted keys stay in the read map, as deleted entries, until a rebuild drops them (the
 //!   first new key's after a promotion in their shard, once more than one entry in eight there
 //!   is deleted, or the compaction of a shard that is mostly deleted entries): up to 63 deleted
