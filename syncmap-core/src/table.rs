@@ -372,10 +372,10 @@ fn for_each_prefetched<K, V>(
 
 /// Where a lookup's home bucket lies, for a prefetch: hashbrown lays its buckets out in one
 /// array, bucket `i` at `end - (i + 1) · size_of::<Slot>()`, ending at the control bytes, and
-/// probes first the bucket its hash's low bits name (`hash & (buckets - 1)`). Learnt from an occupied
-/// bucket whenever the table may have moved (an insert, a copy). The address is only ever a
-/// hint, never dereferenced, so a layout other than the one assumed would cost speed, not
-/// correctness ([`Table::check_index`] checks it in the tests).
+/// probes first the bucket its hash's low bits name (`hash & (buckets - 1)`). Learnt from an
+/// occupied bucket whenever the table may have moved (an insert, a copy). The address is only
+/// ever a hint, never dereferenced, so a layout other than the one assumed would cost speed,
+/// not correctness ([`Table::check_index`] checks it in the tests).
 ///
 /// A table with fewer than [`PREFETCH_HOME_FROM`] buckets, or none known yet, has no base
 /// ([`BucketBase::NONE`], a null `end`), and its lookups ask for nothing.
@@ -437,12 +437,11 @@ impl BucketBase {
     }
 
     /// Asks for the cache line of the bucket a lookup of `hash` probes first in a table of
-    /// `buckets` buckets, so that it
-    /// arrives while the control bytes are read rather than after them: a hit's bucket is then
-    /// no second dependent miss. Read hits, prefetch on against off in one process: 4–12%
-    /// faster from 16,384 keys up to 786,432, no different at 1,024 (BENCHMARKS.md, "A
-    /// lookup that asks for its bucket early"). A table without a base pays one predicted
-    /// branch.
+    /// `buckets` buckets, so that it arrives while the control bytes are read rather than after
+    /// them: a hit's bucket is then no second dependent miss. Read hits, prefetch on against
+    /// off in one process: 4–12% faster from 16,384 keys up to 786,432, no different at 1,024
+    /// (BENCHMARKS.md, "A lookup that asks for its bucket early"). A table without a base pays
+    /// one predicted branch.
     #[inline]
     fn prefetch_home<T>(self, hash: u64, buckets: usize) {
         if self.is_known() {
