@@ -22,9 +22,10 @@
 //! then of every 1,024 operations one replaces that key and 1,023 insert a new key and remove
 //! it). A third argument `shared` has another thread look the map up once before the timed
 //! part, so that writes take the reclaimer's general path (a map only one thread has used skips
-//! its barriers), as they do in Go's benchmarks. The map holds 1,024 keys, read once so they are promoted, except for `cas_absent` and
-//! `swap_mostly_misses`, which set their map up as Go's benchmarks do. foldhash, seeded at
-//! random: counts of the paths that change a table move by a few percent from run to run.
+//! its barriers), as they do in Go's benchmarks. The map holds 1,024 keys, read once so they
+//! are promoted, except for `cas_absent` and `swap_mostly_misses`, which set their map up as
+//! Go's benchmarks do. foldhash, seeded at random: counts of the paths that change a table move
+//! by a few percent from run to run.
 
 use std::hint::black_box;
 use syncmap_core::SyncMap;

@@ -370,6 +370,11 @@ fn a_returned_value_lives_as_long_as_the_callers_arc_and_any_ref() {
         s.spawn(|| assert!(map.get(&key(0, &keys)).is_some()));
     });
     let old = |k: u32| Val::new(k, &values);
+    // Puts key `k`'s value back and promotes it, for the next take.
+    let restore = |k: u32| {
+        map.insert(key(k, &keys), Val::new(k, &values));
+        let _ = map.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(()));
+    };
     type Take<'a> = &'a dyn Fn(&SyncMap<Key, Val>, u32) -> Option<Arc<Val>>;
     // Each operation, and how many values it adds (a replacement's new value).
     let takes: [(&str, Take<'_>, isize); 5] = [
@@ -407,8 +412,7 @@ fn a_returned_value_lives_as_long_as_the_callers_arc_and_any_ref() {
         assert_eq!(taken.v, k, "{name}");
         drop(taken);
         assert_eq!(values.now(), before - 1, "{name}: not dropped with the Arc");
-        map.insert(key(k, &keys), Val::new(k, &values));
-        let _ = map.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(()));
+        restore(k);
         // A Ref held: the value outlives the caller's Arc until the Ref goes, and the other way
         // round.
         for arc_first in [true, false] {
@@ -424,8 +428,7 @@ fn a_returned_value_lives_as_long_as_the_callers_arc_and_any_ref() {
             assert_eq!(values.now(), before, "{name}: dropped while still held");
             drop((arc, ref_));
             assert_eq!(values.now(), before - 1, "{name}: not dropped at the last");
-            map.insert(key(k, &keys), Val::new(k, &values));
-            let _ = map.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(()));
+            restore(k);
         }
     }
     assert_eq!(map.stats().retired_pending, 0);
