@@ -42,6 +42,7 @@ struct Options {
     /// The mixes' table size, log2 of its slots (`--slots`).
     mix_log2: u32,
     only: Vec<String>,
+    /// Only benchmarks whose name contains this (`--filter`), or is it exactly (`=NAME`).
     filter: Option<String>,
     /// Go's own figures, one column each (`--go FILE`, repeatable): Go 1.19's and Go's current.
     go: Vec<GoRun>,
@@ -164,7 +165,10 @@ fn go_section<S: Hasher>(opts: &Options) -> Vec<Table> {
         if opts
             .filter
             .as_ref()
-            .is_some_and(|f| !bench.name.contains(f.as_str()))
+            .is_some_and(|f| match f.strip_prefix('=') {
+                Some(exact) => bench.name != exact,
+                None => !bench.name.contains(f.as_str()),
+            })
         {
             continue;
         }
@@ -349,7 +353,7 @@ fn mem_section(opts: &Options) -> Table {
 }
 
 const USAGE: &str = "usage: syncmap-bench [--quick] [--out DIR] [--go FILE]... \
-[--only read,go,mix,patho,mem,promo,shards,shardmem] [--filter BENCH] [--map MAP|=MAP] \
+[--only read,go,mix,patho,mem,promo,shards,shardmem] [--filter BENCH|=BENCH] [--map MAP|=MAP] \
 [--threads 1,2,4,...] [--hasher std|foldhash] [--benchtime MS] [--slots LOG2]";
 
 /// Says what was wrong with the command line, then the usage, and exits with status 2.
