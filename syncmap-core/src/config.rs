@@ -119,10 +119,14 @@ pub enum Reclaim {
     /// write instead (fenced mode: see the crate documentation).
     #[default]
     Eager,
-    /// Collect removed values and drop them in batches of (at least) this many, with one
-    /// barrier per batch, or at [`SyncMap::flush`](crate::SyncMap::flush) or when the map is
-    /// dropped. For write-heavy maps whose values need no prompt `Drop`. `0` and `1` mean
-    /// every retire flushes, like `Eager` without its wait for readers.
+    /// Collect removed values in a bag per thread (threads beyond the machine's CPU count
+    /// share them) and drop a bag's values once it holds (at least) this many, with one barrier
+    /// and one look at the readers per batch instead of one per write; or at
+    /// [`SyncMap::flush`](crate::SyncMap::flush), on any thread, which takes every thread's
+    /// bag; or when the map is dropped. A value left in the bag of a thread that stops writing
+    /// waits for one of those. For write-heavy maps whose values need no prompt `Drop`. `0`
+    /// and `1` mean every retire is dropped as in `Eager`. A map only one thread has used drops
+    /// at once, as in `Eager`.
     Batched(usize),
 }
 

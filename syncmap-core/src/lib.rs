@@ -100,8 +100,9 @@
 //! reader inside writes no cache line that other writers write; one that finds a reader inside
 //! moves the map's epoch, a counter all writers share, so on many cores writes that overlap reads
 //! still meet there. Holding a `Ref` or a session for long delays every drop in that map. For
-//! write-heavy maps whose values need no prompt `Drop`, [`Reclaim::Batched`] pays one barrier per
-//! batch instead, and [`SyncMap::flush`] drops a batch on demand. Figures: `BENCHMARKS.md`.
+//! write-heavy maps whose values need no prompt `Drop`, [`Reclaim::Batched`] keeps what each
+//! thread removes in a bag of that thread's own and pays one barrier and one look per full bag
+//! instead, and [`SyncMap::flush`] drops every thread's bag on demand. Figures: `BENCHMARKS.md`.
 //!
 //! # Consistency and memory ordering
 //!

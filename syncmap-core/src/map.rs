@@ -180,8 +180,8 @@ impl<K, V, S> SyncMap<K, V, S> {
     }
 
     /// Drops every removed or replaced value that no reader can still see: in
-    /// [`Reclaim::Batched`] mode, the values collected so far (one process-wide barrier); in
-    /// the default mode there is normally nothing to do. Values a held [`Ref`] (or pinned
+    /// [`Reclaim::Batched`] mode, the values every thread's bag holds (one process-wide
+    /// barrier); in the default mode there is normally nothing to do. Values a held [`Ref`] (or pinned
     /// session, or iterator) could still see are dropped when the last of those is released.
     pub fn flush(&self) {
         crate::reclaim::finish(|| self.domain.flush());

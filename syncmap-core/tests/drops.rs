@@ -500,6 +500,49 @@ fn batched_mode_drops_at_the_batch_or_at_flush() {
     assert_eq!((keys.now(), values.now()), (0, 0));
 }
 
+/// Batched mode keeps a bag per thread: what a thread that has gone leaves in its bag waits
+/// until a `flush` on any thread (or the map's drop), never longer; and a replaced value the
+/// caller still holds is dropped when both the caller and the batch have let go.
+#[test]
+fn flush_takes_what_another_thread_left_in_its_bag() {
+    use syncmap_core::Reclaim;
+    let (keys, values) = (Arc::new(Live::default()), Arc::new(Live::default()));
+    let map: SyncMap<Key, Val> = SyncMap::builder().reclaim(Reclaim::Batched(4)).build();
+    map.insert(key(0, &keys), Val::new(0, &values));
+    assert!(map.get(&key(0, &keys)).is_some()); // promoted
+    map.flush();
+    let held = thread::scope(|s| {
+        s.spawn(|| {
+            let held = map.insert(key(0, &keys), Val::new(1, &values));
+            for v in 2..=3 {
+                drop(map.insert(key(0, &keys), Val::new(v, &values)));
+            }
+            held
+        })
+        .join()
+        .unwrap()
+    })
+    .expect("key 0 had a value");
+    assert_eq!(held.v, 0);
+    assert_eq!(
+        values.now(),
+        4,
+        "three replaced values wait in the other thread's bag"
+    );
+    assert_eq!(map.stats().retired_pending, 3);
+    map.flush();
+    assert_eq!(map.stats().retired_pending, 0);
+    assert_eq!(
+        values.now(),
+        2,
+        "the held value lives on, the other two are dropped"
+    );
+    drop(held);
+    assert_eq!(values.now(), 1);
+    drop(map);
+    assert_eq!((keys.now(), values.now()), (0, 0));
+}
+
 #[test]
 fn a_map_used_by_one_thread_drops_at_once_even_when_batched() {
     use syncmap_core::Reclaim;

@@ -21,9 +21,10 @@
 //! then scans the slots, waiting a moment for readers seen inside with an older epoch. This is
 //! the design of liburcu's membarrier flavour. While a map is written often it runs in *fenced
 //! mode* (`mode.rs`): readers add a full fence to their entry and writers replace the heavy
-//! barrier by a full fence of their own. In batched mode ([`Reclaim::Batched`]) retired
-//! values wait, unfenced, until a batch is full or [`SyncMap::flush`] fences them all with one
-//! barrier. The invariants, each kept by the code below that names it:
+//! barrier by a full fence of their own. In batched mode ([`Reclaim::Batched`]) what a thread
+//! retires waits in a bag of its own, with no barrier and no scan, until the bag holds a batch,
+//! which is then retired as one operation's garbage (`bags.rs`); [`SyncMap::flush`] does the same
+//! with every thread's bag. The invariants, each kept by the code below that names it:
 //!
 //! [`Reclaim::Batched`]: crate::Reclaim::Batched
 //! [`SyncMap::flush`]: crate::SyncMap::flush
@@ -52,8 +53,8 @@
 //!    own `SeqCst` fence knows no other thread can hold what it unlinked.
 //!
 //! The files: this one (the protocol: domains, guards, operations, retiring and reclaiming),
-//! `slots.rs` (each thread's slot in each domain, and thread indices), `barrier.rs` (the shared
-//! heavy barrier), `mode.rs` (fenced mode and its switches) and `unwind.rs` (how a
+//! `slots.rs` (each thread's slot in each domain, and thread indices), `bags.rs` (batched mode's
+//! per-thread bags), `barrier.rs` (the shared heavy barrier), `mode.rs` (fenced mode and its switches) and `unwind.rs` (how a
 //! panicking `Drop` during reclamation is raised once the operation is complete). How the
 //! barriers are modelled under loom and miri is in `primitive.rs`; the loom models of this
 //! protocol are `tests/loom_reclaim.rs`.
@@ -68,11 +69,13 @@ use core::ptr::{self, NonNull};
 use crossbeam_utils::CachePadded;
 use std::panic::{self, AssertUnwindSafe};
 
+mod bags;
 mod barrier;
 mod mode;
 mod slots;
 mod unwind;
 
+use bags::Bags;
 use barrier::shared_heavy_barrier;
 use mode::Switch;
 use slots::{Slot, ThreadIndex, BUCKETS, LAST, NEXT_DOMAIN_ID};
@@ -119,17 +122,13 @@ struct Readers {
 #[repr(C)]
 pub(crate) struct Domain<G> {
     core: Core,
-    pending: Mutex<Pending<G>>,
-    /// `Some(n)`: batched mode (see [`Reclaim`](crate::Reclaim)).
+    /// Garbage waiting for readers, each item with the epoch it was retired at; a heavy
+    /// barrier came after its unlink, so it is freed once no reader's epoch is below.
+    pending: Mutex<Vec<(u64, G)>>,
+    /// `Some(n)`: garbage other than tables waits in per-thread bags, retired `n` items at a
+    /// time (`bags.rs`).
     batch: Option<usize>,
-}
-
-/// Garbage waiting for readers, each item with the epoch it was retired at.
-struct Pending<G> {
-    /// Fenced (a heavy barrier came after its unlink): free once no reader's epoch is below.
-    fenced: Vec<(u64, G)>,
-    /// Batched mode only: not yet fenced, so no scan may free it.
-    unfenced: Vec<(u64, G)>,
+    bags: Bags<G>,
 }
 
 /// # Safety
@@ -143,7 +142,8 @@ unsafe fn reclaim_erased<G>(core: *const Core) {
 }
 
 impl<G> Domain<G> {
-    /// A domain in eager mode (`batch: None`) or batched mode.
+    /// A domain that retires each operation's garbage at once (`batch: None`) or in per-thread
+    /// batches of `n` items (`Some(n)`, `bags.rs`).
     pub(crate) fn new(batch: Option<usize>) -> Self {
         Domain {
             core: Core {
@@ -160,11 +160,9 @@ impl<G> Domain<G> {
                 switch: CachePadded::new(Switch::new()),
                 reclaim: reclaim_erased::<G>,
             },
-            pending: Mutex::new(Pending {
-                fenced: Vec::new(),
-                unfenced: Vec::new(),
-            }),
+            pending: Mutex::new(Vec::new()),
             batch,
+            bags: Bags::new(),
         }
     }
 
@@ -271,21 +269,28 @@ impl<G> Domain<G> {
         slot.retires
             .store(slot.retires.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         if let (Some(batch), false) = (self.batch, large) {
-            // Batched mode: no barrier per operation; one for every `batch` items.
-            // Invariant 2: the epoch is taken after every unlink of this operation.
-            let retired_at = self.core.readers.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+            // No barrier, no scan: the garbage waits in this thread's bag (`bags.rs`), and a
+            // full bag is retired as one operation's garbage, every item of it unlinked before.
             let garbage = bag_with(garbage, share(&kept));
-            let mut pending = lock(&self.pending);
-            pending
-                .unfenced
-                .extend(garbage.into_iter().flatten().map(|g| (retired_at, g)));
-            let full = pending.unfenced.len() >= batch;
-            drop(pending);
-            if full {
-                self.flush();
+            if let Some(full) = self.bags.push(index, garbage.into_iter().flatten(), batch) {
+                self.retire_shared(slot, nested, Bag::from_vec(full), (), |()| None);
             }
             return kept;
         }
+        self.retire_shared(slot, nested, garbage, kept, share)
+    }
+
+    /// The rest of [`retire_keeping`](Self::retire_keeping), for garbage unlinked by this
+    /// thread (`slot`'s) in a map that other threads use, or taken out of a bag.
+    fn retire_shared<T>(
+        &self,
+        slot: &Slot,
+        nested: bool,
+        garbage: Option<Bag<G>>,
+        kept: T,
+        share: impl FnOnce(&T) -> Option<G>,
+    ) -> T {
+        let index = slot.index;
         // Invariant 1. (A nested retire in an unshared map could skip the barriers, but another
         // thread registering meanwhile could then miss `pending_max`; it takes the general path.)
         let fenced = self.core.fence_unlinks(slot);
@@ -326,9 +331,7 @@ impl<G> Domain<G> {
 
     fn defer(&self, retired_at: u64, garbage: Bag<G>) {
         let mut pending = lock(&self.pending);
-        pending
-            .fenced
-            .extend(garbage.into_iter().map(|g| (retired_at, g)));
+        pending.extend(garbage.into_iter().map(|g| (retired_at, g)));
         let max = self
             .core
             .pending_max
@@ -337,23 +340,14 @@ impl<G> Domain<G> {
         self.core.pending_max.store(max, Ordering::Relaxed);
     }
 
-    /// Batched mode: fences everything retired so far (one heavy barrier) and drops what no
-    /// reader can hold; the rest waits for the last reader out. Eager mode: drops what the last
-    /// reader out has not dropped yet (normally nothing).
+    /// Retires what every thread's bag holds (every item was unlinked before it went in), as
+    /// one operation's garbage: dropped at once if no reader can hold it, otherwise by the
+    /// last reader out. Then drops what the last reader out has not dropped yet (normally
+    /// nothing).
     pub(crate) fn flush(&self) {
-        let unfenced = mem::take(&mut lock(&self.pending).unfenced);
-        if !unfenced.is_empty() {
-            // This thread's index, for its light barrier (see `barrier.rs`).
-            let index = self.enter().slot.index;
-            // Invariant 1, for every item at once: they were all unlinked before this point.
-            shared_heavy_barrier(index);
-            let mut pending = lock(&self.pending);
-            let max = unfenced.iter().map(|(r, _)| *r).max().unwrap_or(0);
-            pending.fenced.extend(unfenced);
-            let max = self.core.pending_max.load(Ordering::Relaxed).max(max);
-            self.core.pending_max.store(max, Ordering::Relaxed);
-            drop(pending);
-            shared_heavy_barrier(index);
+        if let Some(garbage) = Bag::from_vec(self.bags.take_all()) {
+            // `large`: straight to the protocol, not back into a bag.
+            self.retire_keeping(self.enter(), Some(garbage), true, (), |()| None);
         }
         self.reclaim_pending();
     }
@@ -364,16 +358,16 @@ impl<G> Domain<G> {
     fn reclaim_pending(&self) {
         let freed = {
             let mut pending = lock(&self.pending);
-            if pending.fenced.is_empty() {
+            if pending.is_empty() {
                 return;
             }
             let min_active = self.core.min_active();
-            let (freed, kept): (Vec<_>, Vec<_>) = mem::take(&mut pending.fenced)
+            let (freed, kept): (Vec<_>, Vec<_>) = mem::take(&mut *pending)
                 .into_iter()
                 .partition(|(retired_at, _)| *retired_at <= min_active);
             let max = kept.iter().map(|(r, _)| *r).max().unwrap_or(0);
             self.core.pending_max.store(max, Ordering::Relaxed);
-            pending.fenced = kept;
+            *pending = kept;
             freed
         };
         free(freed.into_iter().map(|(_, g)| g));
@@ -384,23 +378,18 @@ impl<G> Domain<G> {
         self.core.switch.is_fast()
     }
 
-    /// Whether any garbage is waiting for a reader to leave (for tests and `Stats`).
+    /// How many items wait for a reader to leave or in a bag (for tests and `Stats`).
     pub(crate) fn pending_len(&self) -> usize {
-        let pending = lock(&self.pending);
-        pending.fenced.len() + pending.unfenced.len()
+        lock(&self.pending).len() + self.bags.len()
     }
 }
 
 impl<G> Drop for Domain<G> {
     fn drop(&mut self) {
-        // No guard can outlive the domain (guards borrow it), so everything pending is free.
-        let mut pending = lock(&self.pending);
-        let (fenced, unfenced) = (
-            mem::take(&mut pending.fenced),
-            mem::take(&mut pending.unfenced),
-        );
+        // No guard can outlive the domain (guards borrow it), so everything pending is free;
+        // the bags are dropped with the domain's fields.
+        let pending = mem::take(&mut *lock(&self.pending));
         drop(pending);
-        drop((fenced, unfenced));
         for (b, bucket) in self.core.buckets.iter().enumerate() {
             let first = bucket.load(Ordering::Relaxed);
             if !first.is_null() {
@@ -627,6 +616,22 @@ enum More<G> {
 }
 
 impl<G> Bag<G> {
+    /// The items of `all`, in order, if there is one.
+    fn from_vec(mut all: Vec<G>) -> Option<Self> {
+        if all.is_empty() {
+            return None;
+        }
+        let first = all.remove(0);
+        Some(Bag {
+            first,
+            more: match all.len() {
+                0 => More::Nothing,
+                1 => More::One(all.pop().expect("one item")),
+                _ => More::Many(all),
+            },
+        })
+    }
+
     /// Drops every item (see [`free`]); a bag of one or two items takes no iterator.
     #[inline]
     fn free(self) {

@@ -38,9 +38,9 @@
 //! only its own cache line (a count of writers in the mode's word, written by every writer twice,
 //! was a third of a two-thread Swap's time: BENCHMARKS.md, session 10).
 //!
-//! Only the scan that decides to drop garbage at once relies on the mode. Deferring garbage to
-//! the last reader out (invariant 3) still takes the heavy barrier, so readers leave with plain
-//! stores in both modes, and batched mode's `flush` keeps its barriers.
+//! Only the scan that decides to drop garbage at once relies on the mode (batched mode's full
+//! bags go through the same scan). Deferring garbage to the last reader out (invariant 3) still
+//! takes the heavy barrier, so readers leave with plain stores in both modes.
 
 use super::barrier::shared_heavy_barrier;
 use super::slots::Slot;
