@@ -67,7 +67,7 @@
 //! # Memory reclamation
 //!
 //! A read must not pay for knowing when a replaced value may be freed, so each map tracks its
-//! readers itself (`reclaim.rs`, the design of liburcu's membarrier flavour). Every operation
+//! readers itself (`reclaim/`, the design of liburcu's membarrier flavour). Every operation
 //! takes one **guard** for the whole operation (a walk, one for the whole walk): two plain stores
 //! to enter, two to leave, separated from the reads by a compiler fence, with no atomic
 //! read-modify-write and nothing shared written. The cost moves to writers: one that unlinked

@@ -46,7 +46,7 @@ use std::collections::hash_map::RandomState;
 pub struct SyncMap<K, V, S = RandomState> {
     /// The read map / dirty map pairs, a power of two of them (`shard.rs`).
     pub(crate) shards: Box<[Shard<K, V>]>,
-    /// Who is reading, and what waits for them to leave (`reclaim.rs`).
+    /// Who is reading, and what waits for them to leave (`reclaim/`).
     pub(crate) domain: Domain<Garbage<K, V>>,
     pub(crate) hash_builder: S,
     pub(crate) config: Config,

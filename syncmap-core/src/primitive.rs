@@ -1,7 +1,7 @@
 //! The synchronization primitives the algorithm is written against: `std`'s, or under
 //! `--cfg loom` [loom]'s model-checked ones, so the code loom checks is the code that ships.
 //!
-//! The two barriers of the reclamation protocol (`reclaim.rs`) are the
+//! The two barriers of the reclamation protocol (`reclaim/`) are the
 //! [`membarrier2`](https://docs.rs/membarrier2) crate's: a compiler fence for readers and the
 //! `membarrier` system call for writers (with its own fallbacks where the call is missing). Miri
 //! cannot run a system call, so there that crate makes both `SeqCst` fences. (The older

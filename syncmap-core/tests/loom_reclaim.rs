@@ -1,4 +1,4 @@
-//! Loom models of the reclamation protocol (`src/reclaim.rs`), run through the map itself so
+//! Loom models of the reclamation protocol (`src/reclaim/`), run through the map itself so
 //! that what is checked is the shipped code.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p syncmap-core

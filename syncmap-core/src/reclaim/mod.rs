@@ -52,10 +52,11 @@
 //!    before its first load. A writer that finds itself the owner of an unshared map after its
 //!    own `SeqCst` fence knows no other thread can hold what it unlinked.
 //!
-//! The files: this one (the protocol: domains, guards, operations, retiring and reclaiming),
-//! `slots.rs` (each thread's slot in each domain, and thread indices), `bags.rs` (batched mode's
-//! per-thread bags), `barrier.rs` (the shared heavy barrier), `mode.rs` (fenced mode and its switches) and `unwind.rs` (how a
-//! panicking `Drop` during reclamation is raised once the operation is complete). How the
+//! The files: this one (the protocol: domains, guards, retiring and reclaiming), `op.rs` (an
+//! operation and the garbage it retires), `slots.rs` (each thread's slot in each domain, and
+//! thread indices), `bags.rs` (batched mode's per-thread bags), `barrier.rs` (the shared heavy
+//! barrier), `mode.rs` (fenced mode and its switches) and `unwind.rs` (how a panicking `Drop`
+//! during reclamation is raised once the operation is complete). How the
 //! barriers are modelled under loom and miri is in `primitive.rs`; the loom models of this
 //! protocol are `tests/loom_reclaim.rs`.
 
@@ -64,22 +65,23 @@ use crate::primitive::{
 };
 use core::cell::Cell;
 use core::marker::PhantomData;
-use core::mem::{self, ManuallyDrop, MaybeUninit};
+use core::mem;
 use core::ptr::{self, NonNull};
 use crossbeam_utils::CachePadded;
-use std::panic::{self, AssertUnwindSafe};
 
 mod bags;
 mod barrier;
 mod mode;
+mod op;
 mod slots;
 mod unwind;
 
 use bags::Bags;
 use barrier::shared_heavy_barrier;
 use mode::Switch;
+pub(crate) use op::Op;
+use op::{free, free_retired, retired_with, Retired};
 use slots::{Slot, ThreadIndex, BUCKETS, LAST, NEXT_DOMAIN_ID};
-use unwind::defer_panic;
 pub(crate) use unwind::{finish, raise_deferred, raise_deferred_in_drop};
 
 /// How many times an eager retire re-scans for readers seen inside before deferring.
@@ -217,21 +219,13 @@ impl<G> Domain<G> {
             guard.core.as_ptr(),
             ptr::from_ref(self).cast::<Core>()
         ));
-        Op {
-            guard: ManuallyDrop::new(guard),
-            domain: self,
-            retired: Cell::new(0),
-            large: Cell::new(false),
-            first: Cell::new(MaybeUninit::uninit()),
-            second: Cell::new(MaybeUninit::uninit()),
-            rest: Cell::new(MaybeUninit::uninit()),
-        }
+        Op::new(guard, self)
     }
 
     /// Retires garbage that was unlinked while `guard` was held: leaves the guard, then drops
     /// the garbage at once if no other reader can hold it, or hands it to the last reader out.
     /// Called only with garbage (`Op::drop` leaves a bare guard itself).
-    fn retire(&self, guard: Guard<'_>, garbage: Bag<G>, large: bool) {
+    fn retire(&self, guard: Guard<'_>, garbage: Retired<G>, large: bool) {
         self.retire_keeping(guard, Some(garbage), large, (), |()| None);
     }
 
@@ -244,7 +238,7 @@ impl<G> Domain<G> {
     fn retire_keeping<T>(
         &self,
         guard: Guard<'_>,
-        garbage: Option<Bag<G>>,
+        garbage: Option<Retired<G>>,
         large: bool,
         kept: T,
         share: impl FnOnce(&T) -> Option<G>,
@@ -261,7 +255,7 @@ impl<G> Domain<G> {
             && !self.core.shared.load(Ordering::Relaxed)
             && self.core.owner.load(Ordering::Relaxed) == index + 1;
         if alone {
-            free_bag(garbage);
+            free_retired(garbage);
             return kept;
         }
         // The sign by which readers in fenced mode see that writes go on (`mode.rs`): a count
@@ -271,9 +265,9 @@ impl<G> Domain<G> {
         if let (Some(batch), false) = (self.batch, large) {
             // No barrier, no scan: the garbage waits in this thread's bag (`bags.rs`), and a
             // full bag is retired as one operation's garbage, every item of it unlinked before.
-            let garbage = bag_with(garbage, share(&kept));
+            let garbage = retired_with(garbage, share(&kept));
             if let Some(full) = self.bags.push(index, garbage.into_iter().flatten(), batch) {
-                self.retire_shared(slot, nested, Bag::from_vec(full), (), |()| None);
+                self.retire_shared(slot, nested, Retired::from_vec(full), (), |()| None);
             }
             return kept;
         }
@@ -286,7 +280,7 @@ impl<G> Domain<G> {
         &self,
         slot: &Slot,
         nested: bool,
-        garbage: Option<Bag<G>>,
+        garbage: Option<Retired<G>>,
         kept: T,
         share: impl FnOnce(&T) -> Option<G>,
     ) -> T {
@@ -299,7 +293,7 @@ impl<G> Domain<G> {
         // to touch).
         if self.core.min_active() == u64::MAX {
             drop(fenced);
-            free_bag(garbage);
+            free_retired(garbage);
             return kept;
         }
         // Invariant 2: the epoch is taken after every unlink of this operation.
@@ -313,7 +307,7 @@ impl<G> Domain<G> {
             if self.core.min_active() >= retired_at {
                 // No user code (a `Drop`) runs while this writer relies on fenced mode.
                 drop(fenced);
-                free_bag(garbage);
+                free_retired(garbage);
                 return kept;
             }
             spin_loop();
@@ -321,7 +315,7 @@ impl<G> Domain<G> {
         drop(fenced);
         // Invariant 3: publish the pending epoch, then make sure every reader still inside
         // will see it when it leaves, and try once more.
-        if let Some(garbage) = bag_with(garbage, share(&kept)) {
+        if let Some(garbage) = retired_with(garbage, share(&kept)) {
             self.defer(retired_at, garbage);
             shared_heavy_barrier(index);
             self.reclaim_pending();
@@ -329,7 +323,7 @@ impl<G> Domain<G> {
         kept
     }
 
-    fn defer(&self, retired_at: u64, garbage: Bag<G>) {
+    fn defer(&self, retired_at: u64, garbage: Retired<G>) {
         let mut pending = lock(&self.pending);
         pending.extend(garbage.into_iter().map(|g| (retired_at, g)));
         let max = self
@@ -345,7 +339,7 @@ impl<G> Domain<G> {
     /// last reader out. Then drops what the last reader out has not dropped yet (normally
     /// nothing).
     pub(crate) fn flush(&self) {
-        if let Some(garbage) = Bag::from_vec(self.bags.take_all()) {
+        if let Some(garbage) = Retired::from_vec(self.bags.take_all()) {
             // `large`: straight to the protocol, not back into a bag.
             self.retire_keeping(self.enter(), Some(garbage), true, (), |()| None);
         }
@@ -451,264 +445,6 @@ impl Drop for Guard<'_> {
                 ThreadIndex::release(slot.index);
             }
         }
-    }
-}
-
-/// An operation in progress: a guard and the garbage unlinked under it. Dropping it (also when
-/// unwinding) leaves the guard and retires the garbage, so nothing unlinked is ever lost or
-/// dropped early.
-pub(crate) struct Op<'a, G> {
-    guard: ManuallyDrop<Guard<'a>>,
-    domain: &'a Domain<G>,
-    /// How many items were retired, up to `MANY`: a one-byte count, so the common end of an
-    /// operation never reads the (wide) garbage back; reading it right after building it would
-    /// stall on store forwarding.
-    retired: Cell<u8>,
-    /// Whether something retired is too large to wait for a batch.
-    large: Cell<bool>,
-    /// Invariant: `first` holds the first item retired iff `retired >= 1`, `second` the second
-    /// iff `retired == 2`, and `rest` a vector of all but the first iff `retired == MANY`; each
-    /// is uninitialised otherwise, so an operation that retires nothing writes none of them, and
-    /// one that retires two (a removal from the dirty map: the entry and its value; a `clear`:
-    /// the snapshot and the dirty table) allocates no vector.
-    first: Cell<MaybeUninit<G>>,
-    second: Cell<MaybeUninit<G>>,
-    rest: Cell<MaybeUninit<Vec<G>>>,
-}
-
-/// `Op::retired` once `rest` is in use.
-const MANY: u8 = 3;
-
-impl<'a, G> Op<'a, G> {
-    /// The operation's guard.
-    #[inline]
-    pub(crate) fn guard(&self) -> &Guard<'a> {
-        &self.guard
-    }
-
-    /// Hands over something this operation unlinked; it is dropped once no reader can hold it.
-    /// Takes `&self`, so references loaded under the operation's guard stay usable.
-    #[inline]
-    pub(crate) fn retire(&self, garbage: G) {
-        if self.retired.get() == 0 {
-            // Invariant: `first` was uninitialised (it owns nothing) and now holds the item.
-            self.first.set(MaybeUninit::new(garbage));
-            self.retired.set(1);
-        } else {
-            self.retire_more(garbage);
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn retire_more(&self, garbage: G) {
-        match self.retired.get() {
-            1 => {
-                self.second.set(MaybeUninit::new(garbage));
-                self.retired.set(2);
-            }
-            2 => {
-                // SAFETY: `retired == 2`, so `second` holds an item (the invariant); it moves
-                // into `rest`, and `second` is uninitialised again.
-                let second = unsafe { self.second.replace(MaybeUninit::uninit()).assume_init() };
-                self.rest.set(MaybeUninit::new(vec![second, garbage]));
-                self.retired.set(MANY);
-            }
-            _ => {
-                // SAFETY: `retired == MANY`, so `rest` holds a vector (the invariant), which is
-                // taken out and put back.
-                let mut rest = unsafe { self.rest.replace(MaybeUninit::uninit()).assume_init() };
-                rest.push(garbage);
-                self.rest.set(MaybeUninit::new(rest));
-            }
-        }
-    }
-
-    /// Like [`retire`](Self::retire), for something large (a whole table): never left waiting
-    /// for a batch, whatever the domain's mode.
-    pub(crate) fn retire_large(&self, garbage: G) {
-        self.large.set(true);
-        self.retire(garbage);
-    }
-
-    /// Ends the operation but keeps a guard, for a result that borrows from the map: if nothing
-    /// was unlinked this is the operation's own guard, otherwise a nested one taken before the
-    /// garbage is retired. (Always inlined, so the operation is not moved: see `enter`.)
-    #[inline(always)]
-    pub(crate) fn into_guard(self) -> Guard<'a> {
-        if self.retired.get() == 0 {
-            let mut this = ManuallyDrop::new(self);
-            // SAFETY: `this` is never dropped, so the guard is taken exactly once; nothing was
-            // retired, so its garbage slots are uninitialised and own nothing.
-            return unsafe { ManuallyDrop::take(&mut this.guard) };
-        }
-        let kept = self.domain.enter();
-        drop(self);
-        kept
-    }
-}
-
-impl<'a, G> Op<'a, G> {
-    /// Ends the operation, handing `kept` (something it took out of the map for its caller,
-    /// such as a replaced value's `Arc`) to the caller: as it is when no reader can hold it
-    /// any more, which is the common case, and otherwise after `share` has made the map's own
-    /// garbage of it (see `Domain::retire_keeping`). Between taking `kept` out of the map and
-    /// this call, nothing may panic: unwinding would drop `kept` under a reader.
-    #[inline(always)]
-    pub(crate) fn end_keeping<T>(self, kept: T, share: impl FnOnce(&T) -> Option<G>) -> T {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped, so the guard is taken exactly once.
-        let guard = unsafe { ManuallyDrop::take(&mut this.guard) };
-        let garbage = this.take_garbage();
-        this.domain
-            .retire_keeping(guard, garbage, this.large.get(), kept, share)
-    }
-
-    /// The garbage retired so far, leaving the operation's slots uninitialised.
-    #[inline(always)]
-    fn take_garbage(&self) -> Option<Bag<G>> {
-        let retired = self.retired.replace(0);
-        if retired == 0 {
-            return None;
-        }
-        let take = |slot: &Cell<MaybeUninit<G>>| {
-            // SAFETY: called only for a slot that the invariant says holds an item, once
-            // (`retired` is reset to 0 first, so the slots are uninitialised again).
-            unsafe { slot.replace(MaybeUninit::uninit()).assume_init() }
-        };
-        let more = match retired {
-            1 => More::Nothing,
-            2 => More::One(take(&self.second)),
-            // SAFETY: `retired == MANY`: `rest` holds a vector (the invariant), taken once.
-            _ => More::Many(unsafe { self.rest.replace(MaybeUninit::uninit()).assume_init() }),
-        };
-        Some(Bag {
-            first: take(&self.first),
-            more,
-        })
-    }
-}
-
-impl<G> Drop for Op<'_, G> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        // SAFETY: taken exactly once, here; the field is not used afterwards.
-        let guard = unsafe { ManuallyDrop::take(&mut self.guard) };
-        match self.take_garbage() {
-            None => drop(guard),
-            Some(garbage) => self.domain.retire(guard, garbage, self.large.get()),
-        }
-    }
-}
-
-/// Garbage of one operation: usually one item; two are kept inline too.
-struct Bag<G> {
-    first: G,
-    more: More<G>,
-}
-
-/// What an operation retired after its first item.
-enum More<G> {
-    Nothing,
-    One(G),
-    /// Two or more.
-    Many(Vec<G>),
-}
-
-impl<G> Bag<G> {
-    /// The items of `all`, in order, if there is one.
-    fn from_vec(mut all: Vec<G>) -> Option<Self> {
-        if all.is_empty() {
-            return None;
-        }
-        let first = all.remove(0);
-        Some(Bag {
-            first,
-            more: match all.len() {
-                0 => More::Nothing,
-                1 => More::One(all.pop().expect("one item")),
-                _ => More::Many(all),
-            },
-        })
-    }
-
-    /// Drops every item (see [`free`]); a bag of one or two items takes no iterator.
-    #[inline]
-    fn free(self) {
-        free(Some(self.first));
-        match self.more {
-            More::Nothing => {}
-            more => more.free(),
-        }
-    }
-}
-
-impl<G> More<G> {
-    #[cold]
-    #[inline(never)]
-    fn free(self) {
-        match self {
-            More::Nothing => {}
-            More::One(second) => free(Some(second)),
-            More::Many(rest) => free(rest),
-        }
-    }
-}
-
-/// Drops the garbage of an operation, if any (see [`Bag::free`]).
-#[inline]
-fn free_bag<G>(garbage: Option<Bag<G>>) {
-    if let Some(garbage) = garbage {
-        garbage.free();
-    }
-}
-
-/// An operation's garbage with one more item, if either is there.
-fn bag_with<G>(garbage: Option<Bag<G>>, extra: Option<G>) -> Option<Bag<G>> {
-    match (garbage, extra) {
-        (garbage, None) => garbage,
-        (None, Some(first)) => Some(Bag {
-            first,
-            more: More::Nothing,
-        }),
-        (Some(Bag { first, more }), Some(extra)) => Some(Bag {
-            first,
-            more: match more {
-                More::Nothing => More::One(extra),
-                More::One(second) => More::Many(vec![second, extra]),
-                More::Many(mut rest) => {
-                    rest.push(extra);
-                    More::Many(rest)
-                }
-            },
-        }),
-    }
-}
-
-/// Drops each item, catching a panicking `Drop` so that the rest are still dropped; the first
-/// panic is raised by [`finish`] once the public operation is complete.
-fn free<G>(garbage: impl IntoIterator<Item = G>) {
-    for g in garbage {
-        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(g))) {
-            defer_panic(payload);
-        }
-    }
-}
-
-impl<G> IntoIterator for Bag<G> {
-    type Item = G;
-    type IntoIter = core::iter::Chain<
-        core::iter::Chain<core::iter::Once<G>, core::option::IntoIter<G>>,
-        std::vec::IntoIter<G>,
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        let (second, rest) = match self.more {
-            More::Nothing => (None, Vec::new()),
-            More::One(second) => (Some(second), Vec::new()),
-            More::Many(rest) => (None, rest),
-        };
-        core::iter::once(self.first).chain(second).chain(rest)
     }
 }
 
