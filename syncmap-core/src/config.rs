@@ -116,7 +116,9 @@ pub enum Reclaim {
     /// the value returns; otherwise when the last reader that could see it is released. Costs
     /// a process-wide barrier per removing write once several threads use the map, or, while
     /// such writes come more than about a thousand a second, a full fence on every read and
-    /// write instead (fenced mode: see the crate documentation).
+    /// write instead (fenced mode: see the crate documentation). Keys and values without drop
+    /// glue have no `Drop` to run: their memory is freed in per-thread batches, as in
+    /// `Batched(64)` (see the crate documentation, "Memory reclamation").
     #[default]
     Eager,
     /// Collect removed values in a bag per thread (threads beyond the machine's CPU count
@@ -130,6 +132,11 @@ pub enum Reclaim {
     Batched(usize),
 }
 
+/// The batch in which [`Reclaim::Eager`] retires the garbage of a map whose keys and values have
+/// no drop glue (`reclaim/bags.rs`; two under loom, so that models fill a bag). Go's replace and remove workloads at two threads, against
+/// a scan of the readers at every write: 1.5-2x faster (BENCHMARKS.md, session 12).
+pub(crate) const DROP_FREE_BATCH: usize = if cfg!(loom) { 2 } else { 64 };
+
 /// Settings shared by all operations of one map.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Config {
@@ -138,6 +145,9 @@ pub(crate) struct Config {
     pub(crate) shards: usize,
     pub(crate) promotion: Promotion,
     pub(crate) reclaim: Reclaim,
+    /// Treat dropping keys and values as running no code whatever their type (set only by
+    /// the `testing` feature's `Builder::assume_quiet_drops`).
+    pub(crate) assume_quiet_drops: bool,
 }
 
 /// Builds a [`SyncMap`] with non-default settings.
@@ -156,7 +166,7 @@ pub(crate) struct Config {
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Builder<K, V, S = RandomState> {
-    config: Config,
+    pub(crate) config: Config,
     hasher: S,
     map: PhantomData<fn() -> (K, V)>,
 }
@@ -169,6 +179,7 @@ impl<K, V> Builder<K, V, RandomState> {
                 shards: default_shards(),
                 promotion: Promotion::default(),
                 reclaim: Reclaim::default(),
+                assume_quiet_drops: false,
             },
             hasher: RandomState::new(),
             map: PhantomData,

@@ -1,6 +1,6 @@
 //! [`SyncMap`]: the public API over the read map, the dirty map and the entries.
 
-use crate::config::{Builder, Config, Promotion, Reclaim};
+use crate::config::{Builder, Config, Promotion, Reclaim, DROP_FREE_BATCH};
 use crate::dirty::Garbage;
 use crate::iter::Cursor;
 use crate::pin::Pinned;
@@ -13,6 +13,7 @@ use crate::table::Table;
 use crate::value::Ref;
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
+use core::mem;
 use core::ops::ControlFlow;
 use std::collections::hash_map::RandomState;
 
@@ -97,6 +98,7 @@ impl<K, V, S> SyncMap<K, V, S> {
                 shards: crate::config::default_shards(),
                 promotion: Promotion::default(),
                 reclaim: Reclaim::default(),
+                assume_quiet_drops: false,
             },
             hash_builder,
         )
@@ -133,12 +135,22 @@ impl<K, V, S> SyncMap<K, V, S> {
     }
 
     pub(crate) fn from_parts(config: Config, hash_builder: S) -> Self {
+        let quiet_drops =
+            config.assume_quiet_drops || (!mem::needs_drop::<K>() && !mem::needs_drop::<V>());
         SyncMap {
             shards: (0..config.shards).map(|_| Shard::new()).collect(),
-            domain: Domain::new(match config.reclaim {
-                Reclaim::Eager => None,
-                Reclaim::Batched(n) => Some(n.max(1)),
-            }),
+            domain: Domain::new(
+                match config.reclaim {
+                    // Dropping a key or value with no drop glue runs no code, so when it
+                    // happens is seen only in memory: `Eager` retires such garbage in
+                    // per-thread batches (`reclaim/bags.rs`), which spares every write its look
+                    // at the readers.
+                    Reclaim::Eager if quiet_drops => Some(DROP_FREE_BATCH),
+                    Reclaim::Eager => None,
+                    Reclaim::Batched(n) => Some(n.max(1)),
+                },
+                quiet_drops,
+            ),
             hash_builder,
             config,
         }

@@ -60,7 +60,9 @@ pub struct Stats {
     /// Whether the dirty map holds keys the read map lacks.
     pub amended: bool,
     /// Removed or replaced values, entries and tables waiting for a reader (a [`Ref`], a pinned
-    /// session or an operation in progress) to be released before they are dropped.
+    /// session or an operation in progress) to be released before they are dropped, or waiting
+    /// in a thread's batch ([`Reclaim::Batched`](crate::Reclaim::Batched), and keys and values
+    /// without drop glue: see the crate documentation, "Memory reclamation").
     ///
     /// [`Ref`]: crate::Ref
     pub retired_pending: usize,

@@ -24,7 +24,10 @@
 //! barrier by a full fence of their own. In batched mode ([`Reclaim::Batched`]) what a thread
 //! retires waits in a bag of its own, with no barrier and no scan, until the bag holds a batch,
 //! which is then retired as one operation's garbage (`bags.rs`); [`SyncMap::flush`] does the same
-//! with every thread's bag. The invariants, each kept by the code below that names it:
+//! with every thread's bag. Garbage whose drop runs no code (keys and values without drop glue)
+//! is batched so in the default mode too, and a batch found out of every reader's reach is
+//! dropped a few items at each of the thread's later retires. The invariants, each kept by the
+//! code below that names it:
 //!
 //! [`Reclaim::Batched`]: crate::Reclaim::Batched
 //! [`SyncMap::flush`]: crate::SyncMap::flush
@@ -131,6 +134,8 @@ pub(crate) struct Domain<G> {
     /// time (`bags.rs`).
     batch: Option<usize>,
     bags: Bags<G>,
+    /// Whether dropping garbage runs no code but the allocator's (see `new`).
+    quiet_drops: bool,
 }
 
 /// # Safety
@@ -145,8 +150,10 @@ unsafe fn reclaim_erased<G>(core: *const Core) {
 
 impl<G> Domain<G> {
     /// A domain that retires each operation's garbage at once (`batch: None`) or in per-thread
-    /// batches of `n` items (`Some(n)`, `bags.rs`).
-    pub(crate) fn new(batch: Option<usize>) -> Self {
+    /// batches of `n` items (`Some(n)`, `bags.rs`). `quiet_drops`: dropping the garbage runs
+    /// no code but the allocator's, so a batch found out of every reader's reach may be dropped
+    /// a few items a retire rather than all at once.
+    pub(crate) fn new(batch: Option<usize>, quiet_drops: bool) -> Self {
         Domain {
             core: Core {
                 id: NEXT_DOMAIN_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -165,6 +172,7 @@ impl<G> Domain<G> {
             pending: Mutex::new(Vec::new()),
             batch,
             bags: Bags::new(),
+            quiet_drops,
         }
     }
 
@@ -247,35 +255,59 @@ impl<G> Domain<G> {
         let index = slot.index;
         let nested = slot.depth.get() > 1;
         drop(guard);
-        // Invariant 4: pairs with the fence in `Core::register`. (Skipping it once the map is
-        // seen shared measured no faster, and changed how loom's mutants show their
-        // use-after-free; BENCHMARKS.md, session 10.)
-        fence(Ordering::SeqCst);
-        let alone = !nested
-            && !self.core.shared.load(Ordering::Relaxed)
-            && self.core.owner.load(Ordering::Relaxed) == index + 1;
-        if alone {
-            free_retired(garbage);
-            return kept;
+        let batch = self.batch.filter(|_| !large);
+        // A map seen shared stays shared, so a batched retire, which needs no ordering until
+        // its bag is retired, skips the fence that tells a thread alone apart.
+        if batch.is_none() || !self.core.shared.load(Ordering::Relaxed) {
+            // Invariant 4: pairs with the fence in `Core::register`. (Skipping it in the eager
+            // path once the map is seen shared measured no faster, since that path fences
+            // again, and changed how loom's mutants show their use-after-free; BENCHMARKS.md,
+            // session 10.)
+            fence(Ordering::SeqCst);
+            let alone = !nested
+                && !self.core.shared.load(Ordering::Relaxed)
+                && self.core.owner.load(Ordering::Relaxed) == index + 1;
+            if alone {
+                free_retired(garbage);
+                return kept;
+            }
         }
         // The sign by which readers in fenced mode see that writes go on (`mode.rs`): a count
         // in this thread's own slot, so no shared line.
         slot.retires
             .store(slot.retires.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-        if let (Some(batch), false) = (self.batch, large) {
+        if let Some(batch) = batch {
             // No barrier, no scan: the garbage waits in this thread's bag (`bags.rs`), and a
             // full bag is retired as one operation's garbage, every item of it unlinked before.
-            let garbage = retired_with(garbage, share(&kept));
-            if let Some(full) = self.bags.push(index, garbage.into_iter().flatten(), batch) {
-                self.retire_shared(slot, nested, Retired::from_vec(full), (), |()| None);
+            let pushed = self
+                .bags
+                .push(index, retired_with(garbage, share(&kept)), batch);
+            free(pushed.ready.into_iter().flatten());
+            if let Some(full) = pushed.full {
+                let full = Retired::from_vec(full);
+                if self.quiet_drops {
+                    // Dropped a few items a retire rather than all at once: a burst of frees
+                    // overflows the allocator's per-thread cache (BENCHMARKS.md, session 12).
+                    let ready = |safe: Option<Retired<G>>| {
+                        let safe = safe.into_iter().flatten().collect();
+                        if let Some(overflow) = self.bags.make_ready(index, safe, batch) {
+                            free(overflow);
+                        }
+                    };
+                    self.retire_shared(slot, nested, full, (), |()| None, ready);
+                } else {
+                    self.retire_shared(slot, nested, full, (), |()| None, free_retired);
+                }
             }
             return kept;
         }
-        self.retire_shared(slot, nested, garbage, kept, share)
+        self.retire_shared(slot, nested, garbage, kept, share, free_retired)
     }
 
     /// The rest of [`retire_keeping`](Self::retire_keeping), for garbage unlinked by this
-    /// thread (`slot`'s) in a map that other threads use, or taken out of a bag.
+    /// thread (`slot`'s) in a map that other threads use, or taken out of a bag. Garbage found
+    /// to be out of every reader's reach goes to `release` (which drops it, or hands it back to
+    /// the bag); otherwise it waits for the last reader out.
     fn retire_shared<T>(
         &self,
         slot: &Slot,
@@ -283,6 +315,7 @@ impl<G> Domain<G> {
         garbage: Option<Retired<G>>,
         kept: T,
         share: impl FnOnce(&T) -> Option<G>,
+        release: impl FnOnce(Option<Retired<G>>),
     ) -> T {
         let index = slot.index;
         // Invariant 1. (A nested retire in an unshared map could skip the barriers, but another
@@ -293,7 +326,7 @@ impl<G> Domain<G> {
         // to touch).
         if self.core.min_active() == u64::MAX {
             drop(fenced);
-            free_retired(garbage);
+            release(garbage);
             return kept;
         }
         // Invariant 2: the epoch is taken after every unlink of this operation.
@@ -307,7 +340,7 @@ impl<G> Domain<G> {
             if self.core.min_active() >= retired_at {
                 // No user code (a `Drop`) runs while this writer relies on fenced mode.
                 drop(fenced);
-                free_retired(garbage);
+                release(garbage);
                 return kept;
             }
             spin_loop();

@@ -201,6 +201,23 @@ impl<G> Retired<G> {
         })
     }
 
+    /// Moves every item, in order, to the end of `to`; returns how many there were.
+    pub(super) fn append_to(self, to: &mut Vec<G>) -> usize {
+        to.push(self.first);
+        1 + match self.more {
+            More::Nothing => 0,
+            More::One(second) => {
+                to.push(second);
+                1
+            }
+            More::Many(mut rest) => {
+                let n = rest.len();
+                to.append(&mut rest);
+                n
+            }
+        }
+    }
+
     /// Drops every item (see [`free`]); one or two items take no iterator.
     #[inline]
     fn free(self) {
