@@ -98,7 +98,7 @@
 //! keeps what it removes in a bag of its own, with no barrier and no look at the readers, until
 //! it holds 64 items; the full bag is then retired once, as above, and once no reader can hold
 //! it the thread frees it a few items at each later removal (so the allocator frees and
-//! reallocates at an even pace). At most about 128 items a thread wait this way;
+//! reallocates at an even pace). Fewer than 200 items a thread wait this way;
 //! [`SyncMap::flush`] frees every thread's on demand, and dropping the map frees everything. An
 //! `Arc` a removal hands you may meanwhile have a second count, the batch's. Two threads replacing
 //! values run 1.5–2× faster than with a look per write (`BENCHMARKS.md`, session 12).

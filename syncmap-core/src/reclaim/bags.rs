@@ -115,7 +115,8 @@ impl<G> Bags<G> {
         &stripes[index & (stripes.len() - 1)]
     }
 
-    /// Puts garbage that was unlinked before this call into the bag of thread `index`. Returns
+    /// Puts garbage that was unlinked before this call (an operation's, and one more item) into
+    /// the bag of thread `index`. Returns
     /// as many items of the bag's ready batch as it put in (at most [`DRAIN`]), for the caller
     /// to drop, and, if the bag now holds at least `batch` items, all of them, for the caller
     /// to retire.
@@ -123,10 +124,15 @@ impl<G> Bags<G> {
         &self,
         index: usize,
         garbage: Option<Retired<G>>,
+        extra: Option<G>,
         batch: usize,
     ) -> Pushed<G> {
         let mut bag = lock(self.stripe(index));
-        let put = garbage.map_or(0, |garbage| garbage.append_to(&mut bag.waiting));
+        let mut put = garbage.map_or(0, |garbage| garbage.append_to(&mut bag.waiting));
+        if let Some(extra) = extra {
+            bag.waiting.push(extra);
+            put += 1;
+        }
         let ready = core::array::from_fn(|i| if i < put { bag.ready.pop() } else { None });
         let full = (bag.waiting.len() >= batch).then(|| {
             // The next batch's room, at once rather than by doubling.

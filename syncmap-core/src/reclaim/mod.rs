@@ -279,18 +279,21 @@ impl<G> Domain<G> {
         if let Some(batch) = batch {
             // No barrier, no scan: the garbage waits in this thread's bag (`bags.rs`), and a
             // full bag is retired as one operation's garbage, every item of it unlinked before.
-            let pushed = self
-                .bags
-                .push(index, retired_with(garbage, share(&kept)), batch);
-            free(pushed.ready.into_iter().flatten());
+            let pushed = self.bags.push(index, garbage, share(&kept), batch);
+            // Ready items are garbage whose drop runs no code but the allocator's: no panic to
+            // catch.
+            drop(pushed.ready);
             if let Some(full) = pushed.full {
                 let full = Retired::from_vec(full);
                 if self.quiet_drops {
                     // Dropped a few items a retire rather than all at once: a burst of frees
                     // overflows the allocator's per-thread cache (BENCHMARKS.md, session 12).
                     let ready = |safe: Option<Retired<G>>| {
-                        let safe = safe.into_iter().flatten().collect();
-                        if let Some(overflow) = self.bags.make_ready(index, safe, batch) {
+                        let mut items = Vec::new();
+                        if let Some(safe) = safe {
+                            safe.append_to(&mut items);
+                        }
+                        if let Some(overflow) = self.bags.make_ready(index, items, batch) {
                             free(overflow);
                         }
                     };
