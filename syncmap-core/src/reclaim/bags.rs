@@ -47,7 +47,7 @@ type Stripe<G> = CachePadded<Mutex<Bag<G>>>;
 struct Bag<G> {
     /// Retired, waiting for the bag to fill.
     waiting: Vec<G>,
-    /// A batch that no reader can hold any more, dropped [`DRAIN`] items a retire.
+    /// Batches that no reader can hold any more, dropped by later retires (see [`DRAIN`]).
     ready: Vec<G>,
 }
 
@@ -116,10 +116,9 @@ impl<G> Bags<G> {
     }
 
     /// Puts garbage that was unlinked before this call (an operation's, and one more item) into
-    /// the bag of thread `index`. Returns
-    /// as many items of the bag's ready batch as it put in (at most [`DRAIN`]), for the caller
-    /// to drop, and, if the bag now holds at least `batch` items, all of them, for the caller
-    /// to retire.
+    /// the bag of thread `index`. Returns as many items of the bag's ready batch as it put in
+    /// (at most [`DRAIN`]), for the caller to drop, and, if the bag now holds at least `batch`
+    /// items, all of them, for the caller to retire.
     pub(super) fn push(
         &self,
         index: usize,
