@@ -191,10 +191,12 @@ impl<K, V, S> SyncMap<K, V, S> {
         self.len() == 0
     }
 
-    /// Drops every removed or replaced value that no reader can still see: in
-    /// [`Reclaim::Batched`] mode, the values every thread's bag holds (one process-wide
-    /// barrier); in the default mode there is normally nothing to do. Values a held [`Ref`] (or pinned
-    /// session, or iterator) could still see are dropped when the last of those is released.
+    /// Drops every removed or replaced value that no reader can still see: what every thread's
+    /// bag holds (one process-wide barrier) in [`Reclaim::Batched`] mode, and in the default
+    /// mode for keys and values without drop glue (see the crate documentation, "Memory
+    /// reclamation"); otherwise there is normally nothing to do. Values a held [`Ref`] (or
+    /// pinned session, or iterator) could still see are dropped when the last of those is
+    /// released.
     pub fn flush(&self) {
         crate::reclaim::finish(|| self.domain.flush());
     }

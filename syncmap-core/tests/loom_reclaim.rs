@@ -197,17 +197,7 @@ fn newcomer_racing_owner_replace() {
 fn batched_flush_racing_reader() {
     model("batched_flush_racing_reader", || {
         let live = std::sync::Arc::new(AtomicIsize::new(0));
-        let map: Arc<Map> = Arc::new(
-            SyncMap::builder()
-                .hasher(Default::default())
-                .reclaim(syncmap_core::Reclaim::Batched(8))
-                .build(),
-        );
-        map.insert(1, Val::new(1, &live));
-        assert!(map.get(&1).is_some()); // promotes
-        let other = map.clone();
-        thread::spawn(move || drop(other.get(&1))).join().unwrap();
-        map.flush();
+        let map = batched_map(8, &live);
         let reader = {
             let map = map.clone();
             thread::spawn(move || map.with(&1, Val::read))
@@ -230,12 +220,16 @@ fn batched_flush_racing_reader() {
 /// A shared map built with `Reclaim::Batched(batch)`, holding key 1 in its read map, with
 /// nothing pending.
 fn batched_map(batch: usize, live: &std::sync::Arc<AtomicIsize>) -> Arc<Map> {
-    let map: Arc<Map> = Arc::new(
-        SyncMap::builder()
-            .hasher(Default::default())
-            .reclaim(syncmap_core::Reclaim::Batched(batch))
-            .build(),
-    );
+    let builder = SyncMap::builder().reclaim(syncmap_core::Reclaim::Batched(batch));
+    prepared_map(builder, live)
+}
+
+/// A shared map from `builder`, holding key 1 in its read map, with nothing pending.
+fn prepared_map(
+    builder: syncmap_core::Builder<u32, Val>,
+    live: &std::sync::Arc<AtomicIsize>,
+) -> Arc<Map> {
+    let map: Arc<Map> = Arc::new(builder.hasher(Default::default()).build());
     map.insert(1, Val::new(1, live));
     assert!(map.get(&1).is_some()); // promotes
     let other = map.clone();
@@ -317,17 +311,7 @@ fn batched_writers_racing_reader() {
 fn quiet_drops_racing_reader() {
     model_bounded("quiet_drops_racing_reader", Some(2), || {
         let live = std::sync::Arc::new(AtomicIsize::new(0));
-        let map: Arc<Map> = Arc::new(
-            SyncMap::builder()
-                .hasher(Default::default())
-                .assume_quiet_drops()
-                .build(),
-        );
-        map.insert(1, Val::new(1, &live));
-        assert!(map.get(&1).is_some()); // promotes
-        let other = map.clone();
-        thread::spawn(move || drop(other.get(&1))).join().unwrap();
-        map.flush();
+        let map = prepared_map(SyncMap::builder().assume_quiet_drops(), &live);
         let reader = {
             let map = map.clone();
             thread::spawn(move || map.with(&1, Val::read))
