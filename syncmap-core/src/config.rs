@@ -133,10 +133,10 @@ pub enum Reclaim {
 }
 
 /// The batch in which [`Reclaim::Eager`] retires the garbage of a map whose keys and values have
-/// no drop glue (`reclaim/bags.rs`; two under loom, so that models fill a bag). Go's replace and
-/// remove workloads at two threads, against a look at the readers at every write: 1.6-2.1x
-/// faster (BENCHMARKS.md, session 12).
-pub(crate) const DROP_FREE_BATCH: usize = if cfg!(loom) { 2 } else { 64 };
+/// no drop glue (`reclaim/bags.rs`; two under loom and miri, so that their short runs fill bags
+/// and free ready items). Go's replace and remove workloads at two threads, against a look at
+/// the readers at every write: 1.6-2.1x faster (BENCHMARKS.md, session 12).
+pub(crate) const DROP_FREE_BATCH: usize = if cfg!(any(loom, miri)) { 2 } else { 64 };
 
 /// Settings shared by all operations of one map.
 #[derive(Clone, Copy, Debug)]
