@@ -24,7 +24,7 @@
 //! them all; its owner's lock and unlock stay in its own cache line unless two threads share a
 //! stripe.
 
-use super::{lock, Retired};
+use super::{free_published, lock, publish_slice, Retired};
 use crate::primitive::{AtomicPtr, Mutex, Ordering};
 use core::mem;
 use core::ptr;
@@ -92,17 +92,8 @@ impl<G> Bags<G> {
                 }))
             })
             .collect();
-        let fresh = Box::into_raw(fresh).cast::<Stripe<G>>();
-        if let Err(_installed) = self.stripes.compare_exchange(
-            ptr::null_mut(),
-            fresh,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            // SAFETY: `fresh` was never published; it is the boxed slice built above.
-            drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, stripe_count())) });
-        }
-        self.stripes().expect("installed above")
+        publish_slice(&self.stripes, fresh);
+        self.stripes().expect("published above")
     }
 
     /// The stripe of thread `index`.
@@ -191,11 +182,8 @@ pub(super) struct Pushed<G> {
 
 impl<G> Drop for Bags<G> {
     fn drop(&mut self) {
-        let first = self.stripes.load(Ordering::Acquire);
-        if !first.is_null() {
-            // SAFETY: `first` came from `Box::into_raw` of a boxed slice of `stripe_count()`
-            // stripes in `allocate`; nothing else refers to them once the domain is dropped.
-            drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(first, stripe_count())) });
-        }
+        // SAFETY: the stripes are null or were published by `allocate` with `stripe_count()`
+        // stripes; nothing refers to them once the domain is dropped.
+        unsafe { free_published(self.stripes.load(Ordering::Acquire), stripe_count()) };
     }
 }

@@ -421,12 +421,9 @@ impl<G> Drop for Domain<G> {
         let pending = mem::take(&mut *lock(&self.pending));
         drop(pending);
         for (b, bucket) in self.core.buckets.iter().enumerate() {
-            let first = bucket.load(Ordering::Relaxed);
-            if !first.is_null() {
-                // SAFETY: `first` came from `Box::into_raw` of a boxed slice of `1 << b` slots in
-                // `Core::grow`, and nothing refers to the slots once the domain is dropped.
-                drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(first, 1 << b)) });
-            }
+            // SAFETY: bucket `b` is null or was published by `Core::grow` with `1 << b` slots,
+            // and nothing refers to the slots once the domain is dropped.
+            unsafe { free_published(bucket.load(Ordering::Relaxed), 1 << b) };
         }
     }
 }
@@ -481,6 +478,35 @@ impl Drop for Guard<'_> {
                 ThreadIndex::release(slot.index);
             }
         }
+    }
+}
+
+/// Publishes `fresh` in `cell`, unless another thread published a slice there first: returns
+/// the first element of the slice `cell` now holds, and whether it is `fresh` (the loser's is
+/// freed). The slice lives until [`free_published`] (slots, `slots.rs`; bags, `bags.rs`).
+fn publish_slice<T>(cell: &AtomicPtr<T>, fresh: Box<[T]>) -> (*mut T, bool) {
+    let len = fresh.len();
+    let fresh = Box::into_raw(fresh).cast::<T>();
+    match cell.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => (fresh, true),
+        Err(installed) => {
+            // SAFETY: `fresh` was never published; it is the boxed slice of `len` taken above.
+            drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, len)) });
+            (installed, false)
+        }
+    }
+}
+
+/// Frees the slice of `len` elements that `first` starts, if any.
+///
+/// # Safety
+///
+/// `first` is null or came from [`publish_slice`] of a slice of `len` elements, and nothing
+/// refers to them any more.
+unsafe fn free_published<T>(first: *mut T, len: usize) {
+    if !first.is_null() {
+        // SAFETY: the caller's contract: `Box::into_raw` of a boxed slice of `len`, unused.
+        drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(first, len)) });
     }
 }
 

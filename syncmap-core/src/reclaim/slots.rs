@@ -1,6 +1,6 @@
 //! Each thread's slot in each domain, and the small thread indices that place it.
 
-use super::{Core, QUIET};
+use super::{publish_slice, Core, QUIET};
 use crate::primitive::{fence, thread_local, AtomicBool, AtomicU64, Ordering};
 use core::cell::Cell;
 use core::ptr;
@@ -100,25 +100,13 @@ impl Core {
                 })
             })
             .collect();
-        let fresh = Box::into_raw(slots).cast::<CachePadded<Slot>>();
-        match self.buckets[b].compare_exchange(
-            ptr::null_mut(),
-            fresh,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => {
-                // Before the thread's registration fence, hence visible to every scan that must
-                // see the thread's slot (invariant 1).
-                self.buckets_used.fetch_max(b + 1, Ordering::AcqRel);
-                fresh
-            }
-            Err(installed) => {
-                // SAFETY: `fresh` was never published; it is the boxed slice built above.
-                drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, 1 << b)) });
-                installed
-            }
+        let (first, published) = publish_slice(&self.buckets[b], slots);
+        if published {
+            // Before the thread's registration fence, hence visible to every scan that must see
+            // the thread's slot (invariant 1).
+            self.buckets_used.fetch_max(b + 1, Ordering::AcqRel);
         }
+        first
     }
 
     /// Invariant 4: the first thread to use the domain becomes its owner; any other marks it
