@@ -101,6 +101,12 @@ fn mutant() -> bool {
     std::env::var_os("SYNCMAP_LOOM_MUTANT").is_some()
 }
 
+/// A thread that reads key 1's value once, through a guard.
+fn spawn_reader(map: &Arc<Map>) -> thread::JoinHandle<Option<u32>> {
+    let map = map.clone();
+    thread::spawn(move || map.with(&1, Val::read))
+}
+
 /// A map holding key 1 in its read map, used by two threads (so it is shared).
 fn shared_map(live: &std::sync::Arc<AtomicIsize>) -> Arc<Map> {
     let map = Arc::new(Map::default());
@@ -118,10 +124,7 @@ fn reader_racing_replace() {
     model("reader_racing_replace", || {
         let live = std::sync::Arc::new(AtomicIsize::new(0));
         let map = shared_map(&live);
-        let reader = {
-            let map = map.clone();
-            thread::spawn(move || map.with(&1, Val::read))
-        };
+        let reader = spawn_reader(&map);
         drop(map.insert(1, Val::new(2, &live)));
         let seen = reader.join().unwrap();
         assert!(matches!(seen, Some(1 | 2)), "reader saw {seen:?}");
@@ -177,10 +180,7 @@ fn newcomer_racing_owner_replace() {
         let map = Arc::new(Map::default());
         map.insert(1, Val::new(1, &live));
         assert!(map.get(&1).is_some()); // promotes; this thread is the map's owner
-        let newcomer = {
-            let map = map.clone();
-            thread::spawn(move || map.with(&1, Val::read))
-        };
+        let newcomer = spawn_reader(&map);
         drop(map.insert(1, Val::new(2, &live)));
         let seen = newcomer.join().unwrap();
         assert!(matches!(seen, Some(1 | 2)), "newcomer saw {seen:?}");
@@ -198,10 +198,7 @@ fn batched_flush_racing_reader() {
     model("batched_flush_racing_reader", || {
         let live = std::sync::Arc::new(AtomicIsize::new(0));
         let map = batched_map(8, &live);
-        let reader = {
-            let map = map.clone();
-            thread::spawn(move || map.with(&1, Val::read))
-        };
+        let reader = spawn_reader(&map);
         drop(map.insert(1, Val::new(2, &live)));
         map.flush();
         let seen = reader.join().unwrap();
@@ -248,10 +245,7 @@ fn batched_full_bag_racing_reader() {
     model("batched_full_bag_racing_reader", || {
         let live = std::sync::Arc::new(AtomicIsize::new(0));
         let map = batched_map(2, &live);
-        let reader = {
-            let map = map.clone();
-            thread::spawn(move || map.with(&1, Val::read))
-        };
+        let reader = spawn_reader(&map);
         drop(map.insert(1, Val::new(2, &live)));
         drop(map.insert(1, Val::new(3, &live)));
         let seen = reader.join().unwrap();
@@ -277,10 +271,7 @@ fn batched_writers_racing_reader() {
     model_bounded("batched_writers_racing_reader", Some(2), || {
         let live = std::sync::Arc::new(AtomicIsize::new(0));
         let map = batched_map(1, &live);
-        let reader = {
-            let map = map.clone();
-            thread::spawn(move || map.with(&1, Val::read))
-        };
+        let reader = spawn_reader(&map);
         let writer = {
             let (map, live) = (map.clone(), live.clone());
             thread::spawn(move || drop(map.insert(1, Val::new(2, &live))))
@@ -312,10 +303,7 @@ fn quiet_drops_racing_reader() {
     model_bounded("quiet_drops_racing_reader", Some(2), || {
         let live = std::sync::Arc::new(AtomicIsize::new(0));
         let map = prepared_map(SyncMap::builder().assume_quiet_drops(), &live);
-        let reader = {
-            let map = map.clone();
-            thread::spawn(move || map.with(&1, Val::read))
-        };
+        let reader = spawn_reader(&map);
         for v in 2..=4 {
             drop(map.insert(1, Val::new(v, &live)));
         }
@@ -349,10 +337,7 @@ fn fenced_mode_reader_racing_replace() {
     model("fenced_mode_reader_racing_replace", || {
         let live = std::sync::Arc::new(AtomicIsize::new(0));
         let map = fenced_map(&live);
-        let reader = {
-            let map = map.clone();
-            thread::spawn(move || map.with(&1, Val::read))
-        };
+        let reader = spawn_reader(&map);
         drop(map.insert(1, Val::new(4, &live)));
         let seen = reader.join().unwrap();
         assert!(matches!(seen, Some(3 | 4)), "reader saw {seen:?}");
