@@ -76,7 +76,7 @@ impl<K, V, S> SyncMap<K, V, S> {
         op: &MapOp<'_, K, V>,
         f: impl FnOnce(&mut Dirty<K, V>) -> R,
     ) -> R {
-        let mut dirty = shard.lock();
+        let mut dirty = shard.write_lock();
         let result = f(&mut dirty);
         let budget = self.config.promotion.remaining(&dirty);
         shard.read.load(op.guard()).set_miss_budget_locked(budget);
@@ -473,7 +473,7 @@ where
         let guard = op.guard();
         let value = Arc::new(value);
         let shard = self.shard(hash);
-        let read = shard.read.load(guard);
+        let read = shard.read.load_for_write(guard, hash);
         let value = match read.table.find(hash, &key) {
             Some(entry) => match entry.try_swap(guard, value) {
                 Ok(previous) => {
@@ -531,7 +531,7 @@ where
     ) -> Result<Val<'g, V>, (Val<'g, V>, V, K)> {
         let guard = op.guard();
         let shard = self.shard(hash);
-        let read = shard.read.load(guard);
+        let read = shard.read.load_for_write(guard, hash);
         let value = match read.table.find(hash, &key) {
             Some(entry) => match entry.try_load_or_store(guard, value) {
                 LoadOrStore::Stored(stored) => {

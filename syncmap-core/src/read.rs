@@ -57,7 +57,7 @@
 use crate::entry::SharedEntry;
 use crate::primitive::{Arc, AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use crate::reclaim::Guard;
-use crate::table::Table;
+use crate::table::{ProbeHint, Table};
 use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
 
@@ -66,13 +66,43 @@ use core::ptr::NonNull;
 /// through the reclaimer, so a snapshot loaded under a guard stays valid while the guard lives.
 pub(crate) struct ReadCell<K, V> {
     current: AtomicPtr<ReadOnly<K, V>>,
+    /// Where the shard's dirty table begins its lookups ([`ProbeHint`]): kept beside the
+    /// pointer every operation loads first, so that reading it costs no miss of its own.
+    dirty_hint: ProbeHint,
 }
 
 impl<K, V> ReadCell<K, V> {
     pub(crate) fn new(read: ReadOnly<K, V>) -> Self {
         ReadCell {
             current: AtomicPtr::new(Box::into_raw(Box::new(read))),
+            dirty_hint: ProbeHint::new(),
         }
+    }
+
+    /// The current snapshot, as [`load`](Self::load), for a write of `hash` that may go on to
+    /// the dirty map: if the snapshot is amended, the dirty table's first cache lines for the
+    /// key are asked for now, while the read table is probed.
+    #[inline]
+    pub(crate) fn load_for_write<'g>(&self, guard: &'g Guard<'_>, hash: u64) -> &'g ReadOnly<K, V> {
+        let read = self.load(guard);
+        if read.amended() {
+            self.dirty_hint.prefetch::<K, V>(hash);
+        }
+        read
+    }
+
+    /// Points the dirty-table hint at `table`, the shard's dirty table (or at nothing). Caller
+    /// holds the lock.
+    #[inline]
+    pub(crate) fn publish_dirty_locked(&self, table: Option<&Table<K, V>>) {
+        self.dirty_hint.publish(table);
+    }
+
+    /// Whether the dirty-table hint names `table` (or nothing, for `None`), for the invariant
+    /// checks of the tests.
+    #[cfg(feature = "testing")]
+    pub(crate) fn dirty_hint_names(&self, table: Option<&Table<K, V>>) -> bool {
+        self.dirty_hint.names(table)
     }
 
     /// The current snapshot, valid for the guard's lifetime.

@@ -43,6 +43,16 @@ impl<K, V> Shard<K, V> {
         self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Locks the dirty map for a write: when the returned guard is released, even by
+    /// unwinding, the dirty-table hint ([`ReadCell::publish_dirty_locked`]) is pointed at the
+    /// dirty table the holder leaves, so that it names the current one whenever the lock is free.
+    pub(crate) fn write_lock(&self) -> WriteLock<'_, K, V> {
+        WriteLock {
+            read: &self.read,
+            dirty: self.lock(),
+        }
+    }
+
     /// Takes the shard apart: its read snapshot and its dirty map, which, if it exists, has
     /// taken over the snapshot's handles (so it may be kept alone, or both dropped).
     pub(crate) fn into_parts(self) -> (ReadOnly<K, V>, Dirty<K, V>) {
@@ -69,6 +79,36 @@ impl<K, V> Shard<K, V> {
 impl<K, V> Drop for Shard<K, V> {
     fn drop(&mut self) {
         self.hand_over_to_dirty();
+    }
+}
+
+/// A shard's lock held by a write ([`Shard::write_lock`]).
+pub(crate) struct WriteLock<'s, K, V> {
+    read: &'s ReadCell<K, V>,
+    dirty: MutexGuard<'s, Dirty<K, V>>,
+}
+
+impl<K, V> core::ops::Deref for WriteLock<'_, K, V> {
+    type Target = Dirty<K, V>;
+
+    #[inline]
+    fn deref(&self) -> &Dirty<K, V> {
+        &self.dirty
+    }
+}
+
+impl<K, V> core::ops::DerefMut for WriteLock<'_, K, V> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Dirty<K, V> {
+        &mut self.dirty
+    }
+}
+
+impl<K, V> Drop for WriteLock<'_, K, V> {
+    #[inline]
+    fn drop(&mut self) {
+        // Runs before the field releases the lock.
+        self.read.publish_dirty_locked(self.dirty.table.as_ref());
     }
 }
 

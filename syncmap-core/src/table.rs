@@ -450,6 +450,95 @@ impl BucketBase {
     }
 }
 
+/// Where a table's lookups begin, published for threads that may not read the table itself: a
+/// shard's dirty table lives behind its lock, and a write that will probably need it (a store or
+/// load-or-store while the read map is amended) asks for the cache lines its locked lookup will
+/// read (the key's control-byte group and home bucket) before it probes the read map, so that
+/// the two tables' misses overlap instead of following each other (BENCHMARKS.md, "Asking for
+/// the dirty table early").
+///
+/// Every write that took the shard's lock refreshes it as it releases the lock (`shard.rs`,
+/// `WriteLock`), so it names the current dirty table whenever the lock is free (the tests'
+/// invariant check compares the two). A thread that reads it while the lock is held may find
+/// a table just dropped or moved; that is harmless, because both words are only ever hints,
+/// loaded and stored on their own with `Relaxed` ordering and never dereferenced: a stale or
+/// torn pair costs a wasted prefetch, never correctness. For the same reason they are std's
+/// atomics even under loom (not `primitive`'s), whose model has nothing to check in them.
+pub(crate) struct ProbeHint {
+    end: core::sync::atomic::AtomicPtr<u8>,
+    buckets: core::sync::atomic::AtomicUsize,
+}
+
+impl ProbeHint {
+    pub(crate) const fn new() -> Self {
+        ProbeHint {
+            end: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()),
+            buckets: core::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Points the hint at `table` (nothing for `None`), storing only what changed. A table
+    /// small enough to stay in cache has no base ([`PREFETCH_HOME_FROM`]) and is named as
+    /// nothing: its lookups need no early request.
+    #[inline]
+    pub(crate) fn publish<K, V>(&self, table: Option<&Table<K, V>>) {
+        use core::sync::atomic::Ordering::Relaxed;
+        let (end, buckets) = Self::of(table);
+        if self.end.load(Relaxed) != end {
+            self.end.store(end, Relaxed);
+        }
+        if self.buckets.load(Relaxed) != buckets {
+            self.buckets.store(buckets, Relaxed);
+        }
+    }
+
+    /// What [`publish`](Self::publish) stores for `table`.
+    #[inline]
+    fn of<K, V>(table: Option<&Table<K, V>>) -> (*mut u8, usize) {
+        match table {
+            Some(table) if table.base.is_known() => {
+                (table.base.end.cast_mut(), table.entries.num_buckets())
+            }
+            _ => (core::ptr::null_mut(), 0),
+        }
+    }
+
+    /// Whether the hint names `table` as [`publish`](Self::publish) would, and its home bucket
+    /// address for each occupied bucket is that bucket (the layout [`BucketBase`] assumes).
+    #[cfg(feature = "testing")]
+    pub(crate) fn names<K, V>(&self, table: Option<&Table<K, V>>) -> bool {
+        use core::sync::atomic::Ordering::Relaxed;
+        let (end, buckets) = (self.end.load(Relaxed), self.buckets.load(Relaxed));
+        if (end, buckets) != Self::of(table) {
+            return false;
+        }
+        table.is_none_or(|table| {
+            end.is_null()
+                || table.entries.iter_buckets().all(|index| {
+                    let at = table.entries.get_bucket(index).map(core::ptr::from_ref);
+                    at == Some(BucketBase { end }.bucket::<Slot<K, V>>(index))
+                })
+        })
+    }
+
+    /// Asks for the control bytes and the home bucket that a lookup of `hash` reads first in the
+    /// table last published, if any.
+    #[inline]
+    pub(crate) fn prefetch<K, V>(&self, hash: u64) {
+        use core::sync::atomic::Ordering::Relaxed;
+        let end = self.end.load(Relaxed);
+        if end.is_null() {
+            return;
+        }
+        // A torn pair may give any mask: the index is only used in wrapping arithmetic.
+        let mask = self.buckets.load(Relaxed).wrapping_sub(1);
+        let index = table_hash(short_hash(hash)) as usize & mask;
+        // hashbrown's control bytes start where the buckets end, one byte a bucket.
+        prefetch(end.wrapping_add(index));
+        prefetch(BucketBase { end }.bucket::<Slot<K, V>>(index));
+    }
+}
+
 /// The hash hashbrown is given for an entry of short hash `short`: `short` in both halves (see
 /// the module docs). One multiplication.
 #[inline]

@@ -107,6 +107,9 @@ where
         let guard = self.domain.enter();
         let dirty = shard.lock();
         let read = shard.read.load(&guard);
+        if !shard.read.dirty_hint_names(dirty.table.as_ref()) {
+            return Err("the dirty-table hint does not name the dirty table".into());
+        }
         for entry in read
             .table
             .iter()

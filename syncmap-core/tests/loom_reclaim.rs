@@ -82,6 +82,10 @@ fn model_bounded(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 
     if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
         builder.preemption_bound = bound;
     }
+    // Long executions, not spinning: a model of five operations (`switching_off_racing_writer`)
+    // passes loom's default of 1,000 branches once a store reads `amended` for its dirty-table
+    // hint. The bound only stops executions that never end; the same as `loom_support`'s.
+    builder.max_branches = builder.max_branches.max(20_000);
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let c2 = count.clone();
     builder.check(move || {

@@ -422,3 +422,46 @@ fn stores_to_a_dirty_only_key_promote_it_under_the_default_rule_only() {
         m.check_invariants().unwrap();
     }
 }
+
+/// A store that may need the dirty map asks for the dirty table's first cache lines before it
+/// takes the lock, through a hint the lock holder keeps (`table.rs`, `ProbeHint`). Whenever the
+/// lock is free the hint names the current dirty table (nothing while there is none, or while
+/// it is small enough to stay in cache): through its build, its growth, an expunged entry
+/// re-linked into it, a promotion and a `clear`. `check_invariants` compares the two.
+#[test]
+fn the_dirty_table_hint_follows_the_dirty_table() {
+    let n = 4_000; // 8,192 buckets: large enough for a hint
+    let m = promoted(Promotion::Amortized, n);
+    m.check_invariants().unwrap();
+    // Built: the first new key copies the read table whole.
+    m.insert(n, n);
+    assert_eq!(m.stats().whole_copies, 1);
+    m.check_invariants().unwrap();
+    // Grown: 7,168 entries fill 8,192 buckets.
+    for k in n + 1..2 * n {
+        m.insert(k, k);
+        if k % 500 == 0 {
+            m.check_invariants().unwrap();
+        }
+    }
+    assert!(m.stats().dirty_len.unwrap() > 7_168);
+    m.check_invariants().unwrap();
+    // Promoted (a full walk), then rebuilt with most of the read map deleted, so that the
+    // rebuild expunges; storing an expunged key again re-links its entry into the dirty map.
+    let _ = m.for_each(|_, _| std::ops::ControlFlow::<()>::Continue(()));
+    assert_eq!(m.stats().dirty_len, None);
+    m.check_invariants().unwrap();
+    for k in 0..n {
+        m.remove(&k);
+    }
+    m.insert(3 * n, 0);
+    assert!(m.stats().entries_expunged >= n);
+    m.check_invariants().unwrap();
+    for k in 0..n {
+        m.insert(k, k);
+    }
+    m.check_invariants().unwrap();
+    m.clear();
+    m.check_invariants().unwrap();
+    assert!(m.is_empty());
+}
