@@ -53,8 +53,8 @@ where
     #[doc(alias = "LoadOrStore")]
     pub fn try_insert(&self, key: K, value: V) -> Result<Ref<'_, V>, OccupiedError<K, V>> {
         match self.load_or_store(key, value) {
-            Ok(inserted) => Ok(inserted),
-            Err((existing, value, key)) => Err(OccupiedError {
+            (inserted, None) => Ok(inserted),
+            (existing, Some((value, key))) => Err(OccupiedError {
                 key,
                 existing: Ref::into_arc(existing),
                 value,
@@ -72,13 +72,9 @@ where
     /// assert_eq!(*map.get_or_insert("k", 2), 1);
     /// ```
     pub fn get_or_insert(&self, key: K, value: V) -> Ref<'_, V> {
-        match self.load_or_store(key, value) {
-            Ok(inserted) => inserted,
-            Err((existing, value, key)) => {
-                drop((value, key)); // before the return value: see the module docs
-                existing
-            }
-        }
+        let (found, rejected) = self.load_or_store(key, value);
+        drop(rejected); // before the return value: see the module docs
+        found
     }
 
     /// Go's `LoadOrStore` in full: the value of `key` (inserting `value` first if it has none)
@@ -101,13 +97,10 @@ where
     /// ```
     #[doc(alias = "LoadOrStore")]
     pub fn get_or_insert_full(&self, key: K, value: V) -> (Ref<'_, V>, bool) {
-        match self.load_or_store(key, value) {
-            Ok(inserted) => (inserted, false),
-            Err((existing, value, key)) => {
-                drop((value, key)); // before the return value: see the module docs
-                (existing, true)
-            }
-        }
+        let (found, rejected) = self.load_or_store(key, value);
+        let loaded = rejected.is_some();
+        drop(rejected); // before the return value: see the module docs
+        (found, loaded)
     }
 
     /// Returns the value of `key`, building it with `f` and inserting it first if the key has
@@ -217,10 +210,14 @@ where
         }
     }
 
-    /// Go's `LoadOrStore`, with the value found or stored as a [`Ref`]; `Err` hands back the
-    /// offered value and the key.
-    #[allow(clippy::type_complexity)]
-    fn load_or_store(&self, key: K, value: V) -> Result<Ref<'_, V>, (Ref<'_, V>, V, K)> {
+    /// Go's `LoadOrStore`: the value found or stored, as a [`Ref`], and, if a value was found,
+    /// the offered value and the key handed back.
+    ///
+    /// The `Ref` comes first in either outcome: with a `Result` (the `Ref` at different places
+    /// in `Ok` and `Err`), the hit and the slow path met through a copy of the result from
+    /// memory that waited for the hit's stores (LoadOrStoreCollision, BENCHMARKS.md, "A
+    /// load-or-store hit that does not wait for its own stores").
+    fn load_or_store(&self, key: K, value: V) -> (Ref<'_, V>, Option<(V, K)>) {
         let hash = self.hash(&key);
         // Go's `Load` half first: a key with a value in the read map needs only a bare guard,
         // which the `Ref` keeps (as `get`), and no operation (Go's LoadOrStoreCollision).
@@ -229,8 +226,21 @@ where
         if let Some(existing) = read.table.find(hash, &key).and_then(|e| e.load(&guard)) {
             let existing = existing.ptr();
             // SAFETY: loaded under `guard`, which the Ref keeps.
-            return Err((unsafe { Ref::new(guard, existing) }, value, key));
+            return (unsafe { Ref::new(guard, existing) }, Some((value, key)));
         }
+        self.load_or_store_slow(guard, hash, key, value)
+    }
+
+    /// [`load_or_store`](Self::load_or_store) once the read map has no value for the key, out
+    /// of line.
+    #[inline(never)]
+    fn load_or_store_slow<'m>(
+        &'m self,
+        guard: crate::reclaim::Guard<'m>,
+        hash: u64,
+        key: K,
+        value: V,
+    ) -> (Ref<'m, V>, Option<(V, K)>) {
         crate::reclaim::finish(|| {
             // The guard goes on as the operation's (`adopt`), rather than being left and taken
             // again.
@@ -241,11 +251,7 @@ where
             };
             // SAFETY: `found` was loaded or stored under `op`'s guard, which `into_guard` keeps
             // (or nests) for the Ref.
-            let found = unsafe { Ref::new(op.into_guard(), found) };
-            match rejected {
-                None => Ok(found),
-                Some((value, key)) => Err((found, value, key)),
-            }
+            (unsafe { Ref::new(op.into_guard(), found) }, rejected)
         })
     }
 }
