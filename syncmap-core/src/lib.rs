@@ -54,7 +54,7 @@
 //! deleted, by copying the read table whole and carrying them: see below). Every slow
 //! path re-checks the read map under the lock. Each of these pieces lives in one file with Go's
 //! invariants beside the code that keeps them: `read.rs`, `dirty.rs`, `entry/`, `promote.rs`,
-//! and each of Go's paths is written once, in `raw.rs`.
+//! and each of Go's paths is written once, in `raw.rs` (its stores in `store.rs`).
 //!
 //! **Shards.** A map splits its keys by hash over several such read map / dirty map pairs
 //! (`shard.rs`; [`DEFAULT_SHARDS`] unless [`Builder::shards`] says otherwise), each running the
@@ -281,6 +281,7 @@ mod serde;
 mod shard;
 mod slot;
 mod stats;
+mod store;
 mod table;
 #[cfg(feature = "testing")]
 mod testing;

@@ -8,10 +8,11 @@
 //! lock-free look at the read map that every operation starts with, and
 //! [`lookup_locked`](SyncMap::lookup_locked) is the slow path that re-checks the read map under
 //! the lock, consults the dirty map and counts a miss according to [`Slow`], Go's rule of which
-//! operation counts what.
+//! operation counts what. The store paths (Go's `Store`, `Swap` and `LoadOrStore`) are in
+//! `store.rs`.
 
 use crate::dirty::{Dirty, Garbage};
-use crate::entry::{Entry, LoadOrStore, SharedEntry};
+use crate::entry::{Entry, SharedEntry};
 use crate::map::SyncMap;
 use crate::primitive::Arc;
 use crate::promote::{compact_locked, miss_locked, mostly_deleted, promote_locked};
@@ -63,7 +64,10 @@ pub(crate) enum Probe<'g, K, V> {
 /// the map is alive. So an entry found in a table under a guard is allocated until the guard is
 /// released, even after the lock that protected the table is.
 #[inline]
-fn protect<'g, K, V>(_guard: &'g Guard<'_>, entry: &SharedEntry<K, V>) -> &'g Entry<K, V> {
+pub(crate) fn protect<'g, K, V>(
+    _guard: &'g Guard<'_>,
+    entry: &SharedEntry<K, V>,
+) -> &'g Entry<K, V> {
     // SAFETY: see the invariant above: the allocation outlives the guard's lifetime `'g`.
     unsafe { &*SharedEntry::as_ptr(entry) }
 }
@@ -460,148 +464,6 @@ where
         let removed = entry.compare_and_delete(op.guard(), current)?;
         let compact = count_removed(read);
         self.end_removing(op, hash, removed, compact)
-    }
-
-    /// Go's `Store`/`Swap`.
-    pub(crate) fn insert_in(
-        &self,
-        op: MapOp<'_, K, V>,
-        hash: u64,
-        key: K,
-        value: V,
-    ) -> Option<Arc<V>> {
-        let guard = op.guard();
-        let value = Arc::new(value);
-        let shard = self.shard(hash);
-        let read = shard.read.load_for_write(guard, hash);
-        let value = match read.table.find(hash, &key) {
-            Some(entry) => match entry.try_swap(guard, value) {
-                Ok(previous) => {
-                    if previous.is_none() {
-                        read.add_len(1);
-                    }
-                    // Settled before any user code runs ("retire, never drop": unwinding must
-                    // not drop a value a reader may hold)...
-                    let previous = Self::end_handing_back(op, previous);
-                    // ...and the key's `Drop` runs before the return value is built (a panic in
-                    // a later `Drop` would leak it, rust-lang/rust#47949).
-                    drop(key);
-                    return previous;
-                }
-                Err(value) => value,
-            },
-            None => value,
-        };
-        let (previous, unused_key) = self.locked(shard, &op, |dirty| {
-            let read = shard.read.load(guard);
-            let (previous, unused_key) = if let Some(entry) = read.table.find(hash, &key) {
-                dirty.relink_locked(guard, entry);
-                (entry.swap_locked(value), Some(key))
-            } else if let Some(entry) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
-                let previous = entry.swap_locked(value);
-                // Departure 7 (`promote.rs`): under the default rule, a store that only the
-                // dirty map could take counts a miss, so that a key written but never read is
-                // promoted and its stores go lock-free.
-                if self.config.promotion.counts_dirty_stores() {
-                    miss_locked(&shard.read, dirty, self.config.promotion, &op);
-                }
-                (previous, Some(key))
-            } else {
-                self.insert_new_locked(guard, shard, dirty, hash, key, value);
-                (None, None)
-            };
-            if previous.is_none() {
-                read.add_len(1);
-            }
-            (previous, unused_key)
-        });
-        let previous = Self::end_handing_back(op, previous); // before user code, as above
-        drop(unused_key); // after the lock: user code
-        previous
-    }
-
-    /// Go's `LoadOrStore`: `Ok(stored)`, or `Err((existing, offered, key))` handing back the
-    /// offered value and the key.
-    pub(crate) fn try_insert_in<'g>(
-        &self,
-        op: &'g MapOp<'_, K, V>,
-        hash: u64,
-        key: K,
-        value: V,
-    ) -> Result<Val<'g, V>, (Val<'g, V>, V, K)> {
-        let guard = op.guard();
-        let shard = self.shard(hash);
-        let read = shard.read.load_for_write(guard, hash);
-        let value = match read.table.find(hash, &key) {
-            Some(entry) => match entry.try_load_or_store(guard, value) {
-                LoadOrStore::Stored(stored) => {
-                    read.add_len(1);
-                    drop(key); // before the return value: see `insert_in`
-                    return Ok(stored);
-                }
-                LoadOrStore::Loaded(existing, value) => return Err((existing, value, key)),
-                LoadOrStore::Expunged(value) => value,
-            },
-            None => value,
-        };
-        let (outcome, unused_key) = self.locked(shard, op, |dirty| {
-            let read = shard.read.load(guard);
-            let (outcome, unused_key) = if let Some(entry) = read.table.find(hash, &key) {
-                dirty.relink_locked(guard, entry);
-                (entry.try_load_or_store(guard, value), Some(key))
-            } else if let Some(entry) = dirty.table.as_ref().and_then(|t| t.find(hash, &key)) {
-                let entry = protect(guard, entry);
-                let outcome = entry.try_load_or_store(guard, value);
-                miss_locked(&shard.read, dirty, self.config.promotion, op);
-                (outcome, Some(key))
-            } else {
-                let value = Arc::new(value);
-                let stored: *const V = Arc::as_ptr(&value);
-                self.insert_new_locked(guard, shard, dirty, hash, key, value);
-                // SAFETY: `stored` was just published in a new entry of the dirty map under
-                // `guard`.
-                (LoadOrStore::Stored(unsafe { Val::published(stored) }), None)
-            };
-            if let LoadOrStore::Stored(_) = outcome {
-                read.add_len(1);
-            }
-            (outcome, unused_key)
-        });
-        match (outcome, unused_key) {
-            (LoadOrStore::Loaded(existing, value), Some(key)) => Err((existing, value, key)),
-            (LoadOrStore::Loaded(..), None) => unreachable!("a new entry stores its value"),
-            (LoadOrStore::Stored(stored), unused_key) => {
-                drop(unused_key); // after the lock: user code
-                Ok(stored)
-            }
-            (LoadOrStore::Expunged(_), _) => unreachable!("unexpunged under the lock"),
-        }
-    }
-
-    /// Adds a key that is in neither map of its shard. Caller holds the shard's lock.
-    fn insert_new_locked(
-        &self,
-        guard: &Guard<'_>,
-        shard: &Shard<K, V>,
-        dirty: &mut Dirty<K, V>,
-        hash: u64,
-        key: K,
-        value: Arc<V>,
-    ) {
-        let read = shard.read.load(guard);
-        if !read.amended() {
-            // The first new key since a promotion: build the dirty map, then mark the read map
-            // amended (Go's invariant: amended ⇔ the dirty map has keys the read map lacks).
-            let may_carry = self.config.promotion.carried_deleted(read.table.len());
-            dirty.rebuild_locked(guard, read, self.config.capacity, may_carry);
-            read.set_amended_locked();
-        }
-        read.note_new_key_locked(hash);
-        dirty
-            .table
-            .as_mut()
-            .expect("invariant: amended implies a dirty map")
-            .push_unique(Entry::new_shared(hash, key, value));
     }
 
     /// Go's `Clear`, shard by shard: each shard is cleared atomically under its own lock.
