@@ -29,8 +29,10 @@ use std::sync::PoisonError;
 /// 2 to 300 ms an operation (LoadAndDeleteBalanced's first runs, once AdversarialAlloc's) in four
 /// of six runs with std's lock alone, and in one of six with these tries; LoadOrStoreBalanced and
 /// LoadOrStoreUnique at two threads ran 1.2–1.3× faster, the other rows within their spread
-/// (BENCHMARKS.md, session 13). Under loom the lock is taken at once: the tries change nothing
-/// loom checks, and a spinning model would never end.
+/// (BENCHMARKS.md, session 13). Each try is a compare-exchange on the lock's word, which shares
+/// its cache line with the dirty map's state, hence the growing pauses; what the tries cost with
+/// many writers queued on one lock is for the 16-core run to measure. Under loom the lock is
+/// taken at once: the tries change nothing loom checks, and a spinning model would never end.
 #[cfg(not(loom))]
 const LOCK_TRIES: u32 = 10;
 

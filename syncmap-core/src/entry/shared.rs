@@ -17,17 +17,18 @@
 //! The protocol is `Arc`'s, minus weak handles: a clone increments the count (relaxed: a new
 //! handle is made from an existing one, which keeps the entry alive); a drop decrements it with
 //! release ordering, and the one that takes it to zero loads it again with acquire ordering (so
-//! every other holder's accesses happen before the free) and frees the entry. A drop that
-//! finds the count at one (an acquire load) is the last handle and frees without decrementing:
-//! with no weak handles nothing can raise a count only its holder could clone from. That
-//! spares a locked read-modify-write for each entry removed or expunged (Go's Clear at one
-//! thread 11% faster, SwapMostlyMisses 3%: BENCHMARKS.md, session 13). The map itself never
-//! leans on that acquire: a table's handle is dropped under its shard's lock or by the
-//! reclaimer, which order the earlier holders' accesses before the free already (a version
-//! with a relaxed load passed loom and miri too); it keeps the handle's own protocol whole, as
-//! `Arc`'s, for any future holder. A count past
+//! every other holder's accesses happen before the free) and frees the entry. A count past
 //! `i32::MAX` aborts, as `Arc` does past `isize::MAX`: only a program that leaks handles could
 //! get there, and it must not wrap around to a free.
+//!
+//! A drop that finds the count at one (an acquire load) is the last handle and frees without
+//! decrementing: with no weak handles nothing can raise a count only its holder could clone
+//! from. That spares a locked read-modify-write for each entry removed or expunged (Go's Clear
+//! at one thread 4–11% faster: BENCHMARKS.md, session 13). The map itself never leans on that
+//! acquire: a table's handle is dropped under its shard's lock or by the reclaimer, which
+//! order the earlier holders' accesses before the free already (a version with a relaxed load
+//! passed loom and miri too); it keeps the handle's own protocol whole, as `Arc`'s, for any
+//! future holder.
 //!
 //! Under loom the count is loom's `AtomicU32`, so the models check this protocol along with the
 //! rest; miri, ASan and valgrind check the allocation.
