@@ -23,15 +23,18 @@ use std::sync::PoisonError;
 /// 4 … 64 pauses, 319 in all: about 9 µs at the 27 ns a pause of session 13's AMD guest), before
 /// it blocks in std's lock, which spins about 100 pauses more and then sleeps on a futex.
 ///
-/// Why: a thread that sleeps on the lock is woken by a futex wake-up, and on a virtual machine
-/// that can wait for the host to run its halted vCPU again, while the other threads' work waits
-/// for it. Full runs of Go's benchmarks at two threads on a 2-vCPU guest reported a benchmark at
-/// 2 to 300 ms an operation (LoadAndDeleteBalanced's first runs, once AdversarialAlloc's) in four
-/// of six runs with std's lock alone, and in one of six with these tries; LoadOrStoreBalanced and
-/// LoadOrStoreUnique at two threads ran 1.2–1.3× faster, the other rows within their spread
-/// (BENCHMARKS.md, session 13). Each try is a compare-exchange on the lock's word, which shares
-/// its cache line with the dirty map's state, hence the growing pauses; what the tries cost with
-/// many writers queued on one lock is for the 16-core run to measure. Under loom the lock is
+/// Why: a thread that sleeps on the lock is woken by a futex wake-up (a system call for the
+/// thread that unlocks, and on a virtual machine perhaps a wait for the host to run the halted
+/// vCPU again), while a short critical section ends within a few microseconds. Six alternated
+/// full runs of Go's benchmarks at two threads on a 2-vCPU guest: LoadOrStoreBalanced and
+/// LoadOrStoreUnique 1.2–1.3× faster, the other rows within their spread. The stalls those runs
+/// also showed (one benchmark at 2 to 300 ms an operation in some runs) remain: in three of ten
+/// runs with the tries, four of six without, one of four with `parking_lot`'s lock instead, so
+/// their cause is not the lock alone (BENCHMARKS.md, session 13). `parking_lot`'s lock measured
+/// the same on the rows, so no dependency was added. Each try is a compare-exchange on the
+/// lock's word, which shares its cache line with the dirty map's state, hence the growing
+/// pauses; what the tries cost with many writers queued on one lock is for the 16-core run to
+/// measure. Under loom the lock is
 /// taken at once: the tries change nothing loom checks, and a spinning model would never end.
 #[cfg(not(loom))]
 const LOCK_TRIES: u32 = 10;
