@@ -27,7 +27,7 @@ use std::sync::PoisonError;
 /// thread that unlocks, and on a virtual machine perhaps a wait for the host to run the halted
 /// vCPU again), while a short critical section ends within a few microseconds. Six alternated
 /// full runs of Go's benchmarks at two threads on a 2-vCPU guest: LoadOrStoreBalanced and
-/// LoadOrStoreUnique 1.2–1.3× faster, the other rows within their spread; futex calls 20 to
+/// LoadOrStoreUnique 1.2–1.3× faster, the other rows within their spread; futex calls 10 to
 /// 200 times fewer in the rows that write (Clear 16,268 → 108). The stalls those runs
 /// also showed (one benchmark at 2 to 300 ms an operation in some runs) remain: in three of ten
 /// runs with the tries, four of six without, one of four with `parking_lot`'s lock instead, so
