@@ -35,8 +35,8 @@ use std::sync::PoisonError;
 /// the same on the rows, so no dependency was added. Each try is a compare-exchange on the
 /// lock's word, which shares its cache line with the dirty map's state, hence the growing
 /// pauses; what the tries cost with many writers queued on one lock is for the 16-core run to
-/// measure. Under loom the lock is
-/// taken at once: the tries change nothing loom checks, and a spinning model would never end.
+/// measure. Under loom the lock is taken at once: the tries change nothing loom checks, and a
+/// spinning model would never end.
 #[cfg(not(loom))]
 const LOCK_TRIES: u32 = 10;
 
