@@ -428,11 +428,16 @@ impl BucketBase {
         !self.end.is_null()
     }
 
-    /// Bucket `index`'s address, computed, not read.
+    /// Bucket `index`'s address, computed, not read. Wrapping throughout: [`ProbeHint`] may
+    /// ask with an index from a torn pair, far outside any table.
     #[inline]
     fn bucket<T>(self, index: usize) -> *const T {
         self.end
-            .wrapping_sub((index + 1) * core::mem::size_of::<T>())
+            .wrapping_sub(
+                index
+                    .wrapping_add(1)
+                    .wrapping_mul(core::mem::size_of::<T>()),
+            )
             .cast()
     }
 
@@ -542,5 +547,30 @@ impl<K, V> Drop for Table<K, V> {
             self.drop_entries();
         }
         // While unwinding, a second panic would abort: let hashbrown drop what it can.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hint read while a write republishes it may pair one table's bucket end with another
+    /// table's bucket count, or with none at all (zero buckets, an all-ones mask). Asking for
+    /// lines from such a pair must not overflow: in a debug build that was a panic inside a
+    /// store, found by `linearizable_1m_ops` in the package check.
+    #[test]
+    fn a_torn_hint_asks_for_lines_without_overflowing() {
+        let buckets = [0u64; 64];
+        let end = buckets.as_ptr_range().end.cast::<u8>().cast_mut();
+        for count in [0, 1, PREFETCH_HOME_FROM, usize::MAX] {
+            let hint = ProbeHint {
+                end: core::sync::atomic::AtomicPtr::new(end),
+                buckets: core::sync::atomic::AtomicUsize::new(count),
+            };
+            for hash in [0, 1, u64::MAX, u64::MAX << 32, 0x9e37_79b9_7f4a_7c15] {
+                hint.prefetch::<u64, u64>(hash);
+                hint.prefetch::<String, [u8; 100]>(hash);
+            }
+        }
     }
 }
