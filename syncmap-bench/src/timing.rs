@@ -4,6 +4,32 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+/// Turns glibc's fast bins off for the whole process; call it first, before anything is timed.
+///
+/// glibc keeps small freed blocks in per-arena fast bins without merging them, and merges them
+/// all at once (`malloc_consolidate`) the next time that arena serves a large request or frees a
+/// block of 64 KiB or more. A benchmark that drops a map of millions of entries (untimed) leaves
+/// millions of such blocks in the arenas of its threads, which have exited; the next
+/// benchmark's fresh threads inherit those arenas, and its first large allocation merges them
+/// inside the timed region. At two threads about one full run of Go's set in three reported one
+/// benchmark at 2 ms to 230 ms an operation: a calibration round of 1 to 100 operations that
+/// lasted that long (LoadOrStoreCollision's n = 1 round, 230 ms, right after LoadOrStoreUnique
+/// had dropped millions of keys). With fast bins off, a free merges at once, so the drop pays
+/// for its own blocks. Go's `testing.B` collects garbage before each round for the same reason;
+/// figures and how they were taken are in BENCHMARKS.md. It applies to every map in the process
+/// alike. Elsewhere (another libc or system) it does nothing.
+pub fn quiet_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: `mallopt` only sets one of malloc's tuning parameters; `M_MXFAST` with 0
+        // (no fast bins) is a value its manual documents, and the call is safe at any time.
+        let set = unsafe { libc::mallopt(libc::M_MXFAST, 0) };
+        if set != 1 {
+            eprintln!("warning: mallopt(M_MXFAST, 0) failed: rounds may pay earlier frees");
+        }
+    }
+}
+
 /// Runs `per_thread(map, start, count)` on `threads` threads, as Go's `RunParallel` does: thread
 /// `t` works on keys from `t * n`, and the `n` iterations are split evenly. Returns the wall
 /// time from the moment all threads are released until the last one finishes.
