@@ -11,7 +11,6 @@
 //! `insert` that finds the dirty table full.
 
 fn main() {
-    syncmap_bench::timing::quiet_allocator();
     let rounds: usize = std::env::args()
         .nth(1)
         .map_or(5, |a| a.parse().expect("a count"));

@@ -33,7 +33,6 @@ fn time(keys: u64, rng: &mut u64, mut lookup: impl FnMut(u64)) -> f64 {
 }
 
 fn main() {
-    syncmap_bench::timing::quiet_allocator();
     let arg = |i: usize, default: u64| {
         std::env::args()
             .nth(i)

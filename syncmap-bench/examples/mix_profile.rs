@@ -30,7 +30,6 @@ fn rounds<M: BenchMap>(mix: &str, threads: usize, rounds: usize, prime: bool) {
 }
 
 fn main() {
-    syncmap_bench::timing::quiet_allocator();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.into());
     let mix = arg(0, "ReadHeavy");

@@ -30,7 +30,6 @@ fn timed(
 }
 
 fn main() {
-    syncmap_bench::timing::quiet_allocator();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.into());
     let name = arg(0, "ReadHeavy");

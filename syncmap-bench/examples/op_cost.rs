@@ -33,7 +33,6 @@ use syncmap_core::SyncMap;
 type Fold = foldhash::fast::RandomState;
 
 fn main() {
-    syncmap_bench::timing::quiet_allocator();
     let mut args = std::env::args().skip(1);
     let kind = args.next().unwrap_or_else(|| "get_hit".into());
     let count: u64 = args.next().map_or(1000, |n| n.parse().expect("a count"));

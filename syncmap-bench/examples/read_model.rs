@@ -229,7 +229,6 @@ fn time(n: u64, count: u64, mut op: impl FnMut(u64) -> Option<u64>) -> f64 {
 }
 
 fn main() {
-    syncmap_bench::timing::quiet_allocator();
     let rounds: usize = std::env::args()
         .nth(1)
         .map_or(30, |a| a.parse().expect("a count"));

@@ -11,7 +11,6 @@
 //! map and dropping the old read map's table).
 
 fn main() {
-    syncmap_bench::timing::quiet_allocator();
     let mut args = std::env::args().skip(1);
     let n: u64 = args
         .next()

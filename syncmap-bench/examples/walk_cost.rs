@@ -22,7 +22,6 @@ type Fold = foldhash::fast::RandomState;
 const KINDS: [&str; 4] = ["for_each", "pinned", "iter", "plain"];
 
 fn main() {
-    syncmap_bench::timing::quiet_allocator();
     let mut args = std::env::args().skip(1);
     let kind = args.next().unwrap_or_else(|| "for_each".into());
     let map: SyncMap<u64, u64, Fold> = SyncMap::with_hasher(Fold::default());

@@ -375,7 +375,6 @@ fn parsed<T: std::str::FromStr>(text: &str, name: &str) -> T {
 }
 
 fn main() {
-    syncmap_bench::timing::quiet_allocator();
     let mut args = std::env::args().skip(1);
     let mut quick = false;
     let mut out_dir = std::path::PathBuf::from("target/bench");

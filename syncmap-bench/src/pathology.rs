@@ -17,7 +17,7 @@ pub fn insert_then_early_exit_range<M: BenchMap>(n: u64) -> Duration {
         });
     }
     let elapsed = start.elapsed();
-    drop(black_box(map));
+    crate::timing::drop_untimed(map);
     elapsed
 }
 
@@ -31,7 +31,7 @@ pub fn insert_then_missing_load<M: BenchMap>(n: u64) -> Duration {
         black_box(map.load(i | 1 << 40));
     }
     let elapsed = start.elapsed();
-    drop(black_box(map));
+    crate::timing::drop_untimed(map);
     elapsed
 }
 

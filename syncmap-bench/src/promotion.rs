@@ -221,7 +221,7 @@ pub fn bulk_load<S: Hasher>(
     let t_first = run_timed(&m, threads, first, &read);
     let t_rest = run_timed(&m, threads, reads - first, &|m, s, c| read(m, s + 1, c));
     let stats = m.stats();
-    drop(black_box(m));
+    crate::timing::drop_untimed(m);
     BulkLoad {
         insert_ns,
         read_mops: reads as f64 / (t_first + t_rest).as_secs_f64() / 1e6,

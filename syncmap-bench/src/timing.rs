@@ -4,29 +4,45 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-/// Turns glibc's fast bins off for the whole process; call it first, before anything is timed.
+/// Drops `value` (a benchmark's map, outside the timed region) and then makes the allocator
+/// settle the frees it deferred ([`settle_allocator`]), so that the next timed round does not
+/// pay for them.
+pub fn drop_untimed<T>(value: T) {
+    drop(black_box(value));
+    settle_allocator();
+}
+
+/// Makes glibc merge, now, the small blocks freed so far into any of its arenas.
 ///
 /// glibc keeps small freed blocks in per-arena fast bins without merging them, and merges them
-/// all at once (`malloc_consolidate`) the next time that arena serves a large request or frees a
-/// block of 64 KiB or more. A benchmark that drops a map of millions of entries (untimed) leaves
-/// millions of such blocks in the arenas of its threads, which have exited; the next
-/// benchmark's fresh threads inherit those arenas, and its first large allocation merges them
-/// inside the timed region. At two threads about one full run of Go's set in three reported one
-/// benchmark at 2 ms to 230 ms an operation: a calibration round of 1 to 100 operations that
-/// lasted that long (LoadOrStoreCollision's n = 1 round, 230 ms, right after LoadOrStoreUnique
-/// had dropped millions of keys). With fast bins off, a free merges at once, so the drop pays
-/// for its own blocks. Go's `testing.B` collects garbage before each round for the same reason;
-/// figures and how they were taken are in BENCHMARKS.md. It applies to every map in the process
-/// alike. Elsewhere (another libc or system) it does nothing.
-pub fn quiet_allocator() {
+/// all at once (`malloc_consolidate`) the next time that arena serves a large request. A map of
+/// millions of entries dropped between rounds leaves millions of such blocks in the arenas of
+/// the round's threads, which have exited; the next round's fresh threads inherit those arenas,
+/// and their first large allocation merges them inside the timed region. At two threads about
+/// one full run of Go's set in three reported one benchmark at 2 ms to 230 ms an operation: a
+/// calibration round of 1 to 100 operations that lasted that long (BENCHMARKS.md, session 14).
+///
+/// So, untimed, as many threads as glibc may have arenas (eight a core) start together, each
+/// holding an arena of its own (a free one, a new one, or, past the limit, the next one in
+/// turn), and each asks for one large block, which merges its arena's fast bins. The timed
+/// rounds keep glibc's defaults: fast bins and all. Go's `testing.B` collects garbage before
+/// each round for the same reason. Elsewhere (another libc or system) it does nothing.
+pub fn settle_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        // SAFETY: `mallopt` only sets one of malloc's tuning parameters; `M_MXFAST` with 0
-        // (no fast bins) is a value its manual documents, and the call is safe at any time.
-        let set = unsafe { libc::mallopt(libc::M_MXFAST, 0) };
-        if set != 1 {
-            eprintln!("warning: mallopt(M_MXFAST, 0) failed: rounds may pay earlier frees");
-        }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let sweepers = 8 * cores + 1;
+        let start = Barrier::new(sweepers);
+        std::thread::scope(|s| {
+            for _ in 0..sweepers {
+                s.spawn(|| {
+                    start.wait();
+                    // A large request (small ones stop under 1 KiB), far below the mmap
+                    // threshold (128 KiB): the arena serves it after merging its fast bins.
+                    drop(black_box(Vec::<u8>::with_capacity(4096)));
+                });
+            }
+        });
     }
 }
 
@@ -106,7 +122,7 @@ pub fn go_style_with<M: Sync>(
         let map = make();
         let elapsed = timer(&map, threads, n, per_thread);
         // Drop outside the timed region, as Go's GC work is (mostly) outside b.N's loop.
-        drop(black_box(map));
+        drop_untimed(map);
         if elapsed >= benchtime || n >= 1_000_000_000 {
             return elapsed.as_nanos() as f64 / n as f64;
         }
