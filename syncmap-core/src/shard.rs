@@ -28,10 +28,9 @@ use std::sync::PoisonError;
 /// vCPU again), while a short critical section ends within a few microseconds. Six alternated
 /// full runs of Go's benchmarks at two threads on a 2-vCPU guest: LoadOrStoreBalanced and
 /// LoadOrStoreUnique 1.2–1.3× faster, the other rows within their spread; futex calls 10 to
-/// 200 times fewer in the rows that write (Clear 16,268 → 108). The stalls those runs
-/// also showed (one benchmark at 2 to 300 ms an operation in some runs) remain: in three of ten
-/// runs with the tries, four of six without, one of four with `parking_lot`'s lock instead, so
-/// their cause is not the lock alone (BENCHMARKS.md, session 13). `parking_lot`'s lock measured
+/// 200 times fewer in the rows that write (Clear 16,268 → 108). The stalls those runs also
+/// showed (one benchmark at 2 to 300 ms an operation in some runs) were not the lock's but the
+/// benchmark harness's allocator (BENCHMARKS.md, session 14). `parking_lot`'s lock measured
 /// the same on the rows, so no dependency was added. Each try is a compare-exchange on the
 /// lock's word, which shares its cache line with the dirty map's state, hence the growing
 /// pauses; what the tries cost with many writers queued on one lock is for the 16-core run to
